@@ -1,0 +1,9 @@
+/* check: not built yet (a later issue finishes it). */
+#include "cmd.h"
+
+enum mc_err
+verb_check(struct ctx *c, struct err *e)
+{
+	(void)c;
+	return err_set(e, MC_ERR_UNAVAILABLE, "'check' is not built yet in this version");
+}

@@ -1,0 +1,255 @@
+/* moodlecord: keep a Discord channel in step with Moodle's conferences.
+ * Options, verbs and the exit status; the only file that exits. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cmd.h"
+
+enum verb { VERB_NONE, VERB_SYNC, VERB_PING, VERB_DUMP, VERB_CHECK };
+
+static const struct {
+	const char *name;
+	enum verb verb;
+	enum mc_err (*run)(struct ctx *, struct err *);
+} verbs[] = {
+	{ "sync",  VERB_SYNC,  verb_sync },
+	{ "ping",  VERB_PING,  verb_ping },
+	{ "dump",  VERB_DUMP,  verb_dump },
+	{ "check", VERB_CHECK, verb_check },
+};
+
+static const char synopsis[] =
+	"usage: moodlecord [-c FILE] [-v|-q] sync [--dry-run]\n"
+	"       moodlecord [-c FILE] [-v|-q] ping [--dry-run]\n"
+	"       moodlecord [-c FILE] dump [--json]\n"
+	"       moodlecord [-c FILE] check\n"
+	"       moodlecord --help | --version\n";
+
+static void
+usage(const char *why, ...)
+{
+	va_list ap;
+
+	fputs("moodlecord: ", stderr);
+	va_start(ap, why);
+	vfprintf(stderr, why, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fputs(synopsis, stderr);
+	exit(EX_USAGE);
+}
+
+static void
+help(void)
+{
+	fputs(synopsis, stdout);
+	fputs("\n"
+	    "Keeps a Discord channel in step with the video conferences of a Moodle\n"
+	    "account, and pings a role a few minutes before each one starts.\n"
+	    "\n"
+	    "verbs:\n"
+	    "  sync     post, edit and delete conference messages (every 30 minutes)\n"
+	    "  ping     ping the role before each conference (every minute)\n"
+	    "  dump     show the state (--json for scripts)\n"
+	    "  check    test the config, the Moodle login and the webhook; changes nothing\n"
+	    "\n"
+	    "options:\n"
+	    "  -c, --config FILE  config file (default: $MOODLECORD_CONFIG, then\n"
+	    "                     $XDG_CONFIG_HOME/moodlecord/config)\n"
+	    "  -v, --verbose      say what was done\n"
+	    "  -q, --quiet        print errors only\n"
+	    "  -n, --dry-run      print the plan, change nothing (sync, ping)\n"
+	    "  -j, --json         JSON output (dump)\n"
+	    "  -h, --help         this help\n"
+	    "  -V, --version      the version\n"
+	    "\n"
+	    "See moodlecord(1).\n", stdout);
+}
+
+int
+exit_status(enum mc_err kind)
+{
+	switch (kind) {
+	case MC_OK:
+	case MC_ERR_BUSY:        return EX_OK;
+	case MC_ERR_USAGE:       return EX_USAGE;
+	case MC_ERR_DATA:        return EX_DATAERR;
+	case MC_ERR_UNAVAILABLE: return EX_UNAVAILABLE;
+	case MC_ERR_IO:          return EX_IOERR;
+	case MC_ERR_TEMP:        return EX_TEMPFAIL;
+	case MC_ERR_AUTH:        return EX_NOPERM;
+	case MC_ERR_CONFIG:      return EX_CONFIG;
+	case MC_ERR_NOTFOUND:    return EX_UNAVAILABLE;
+	}
+	return EX_SOFTWARE;
+}
+
+static const struct secrets *
+secrets_of(struct ctx *c)
+{
+	return c->cfg_loaded ? &c->cfg.secrets : NULL;
+}
+
+static void
+vprint(struct ctx *c, FILE *f, const char *prefix, const char *fmt, va_list ap)
+{
+	char *raw = xvasprintf(fmt, ap);
+	char *safe = redact(secrets_of(c), raw);
+
+	fprintf(f, "%s%s\n", prefix, safe);
+	free(safe);
+	free(raw);
+}
+
+void
+out(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint(c, stdout, "", fmt, ap);
+	va_end(ap);
+}
+
+void
+info(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vprint(c, stdout, "", fmt, ap);
+	va_end(ap);
+}
+
+void
+warn(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	vprint(c, stderr, "moodlecord: ", fmt, ap);
+	va_end(ap);
+}
+
+const char *
+fmt_local_time(time_t t, char buf[32])
+{
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL || strftime(buf, 32, "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(buf, 32, "@%lld", (long long)t);
+	return buf;
+}
+
+enum mc_err
+ctx_load_config(struct ctx *c, unsigned need, struct err *e)
+{
+	enum mc_err rc;
+
+	if (c->cfg_loaded)
+		return MC_OK;
+	rc = config_load(&c->cfg, c->config_path, need, e);
+	if (rc == MC_OK)
+		c->cfg_loaded = 1;
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config",  required_argument, NULL, 'c' },
+		{ "verbose", no_argument,       NULL, 'v' },
+		{ "quiet",   no_argument,       NULL, 'q' },
+		{ "dry-run", no_argument,       NULL, 'n' },
+		{ "json",    no_argument,       NULL, 'j' },
+		{ "help",    no_argument,       NULL, 'h' },
+		{ "version", no_argument,       NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ctx c = { 0 };
+	struct err e = { 0 };
+	enum mc_err rc;
+	size_t i;
+	int ch, status, verbose = 0, quiet = 0;
+	const char *vname;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:vqnjhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			if (*optarg == '\0')
+				usage("-c needs a file name");
+			c.config_path = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'n':
+			c.dry_run = 1;
+			break;
+		case 'j':
+			c.json = 1;
+			break;
+		case 'h':
+			help();
+			return EX_OK;
+		case 'V':
+			printf("moodlecord %s\n", MOODLECORD_VERSION);
+			return EX_OK;
+		case ':':
+			usage("option %s needs a value", argv[optind - 1]);
+			break;
+		default:
+			if (optopt)
+				usage("unknown option -%c", optopt);
+			usage("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (verbose && quiet)
+		usage("-v and -q cannot be used together");
+	c.verbosity = verbose ? 1 : quiet ? -1 : 0;
+
+	if (optind >= argc)
+		usage("no verb given (sync, ping, dump or check)");
+	vname = argv[optind];
+	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+		if (strcmp(vname, verbs[i].name) == 0)
+			break;
+	if (i == sizeof verbs / sizeof verbs[0])
+		usage("unknown verb '%s' (sync, ping, dump or check)", vname);
+	if (optind + 1 < argc)
+		usage("unexpected argument '%s' after %s", argv[optind + 1], vname);
+	if (c.dry_run && verbs[i].verb != VERB_SYNC && verbs[i].verb != VERB_PING)
+		usage("--dry-run is for sync and ping, not %s", vname);
+	if (c.json && verbs[i].verb != VERB_DUMP)
+		usage("--json is for dump, not %s", vname);
+
+	c.started = time(NULL);
+	rc = verbs[i].run(&c, &e);
+	status = exit_status(rc);
+	if (rc != MC_OK && rc != MC_ERR_BUSY) {
+		char *safe = redact(secrets_of(&c), e.msg);
+
+		fprintf(stderr, "moodlecord: %s: %s\n", vname, safe);
+		free(safe);
+	} else if (rc == MC_ERR_BUSY && c.verbosity > 0) {
+		printf("%s\n", e.msg);
+	}
+	if (c.cfg_loaded)
+		config_free(&c.cfg);
+	if (fflush(stdout) != 0 && status == EX_OK)
+		status = EX_IOERR;
+	return status;
+}

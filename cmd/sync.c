@@ -1,0 +1,9 @@
+/* sync: not built yet (a later issue finishes it). */
+#include "cmd.h"
+
+enum mc_err
+verb_sync(struct ctx *c, struct err *e)
+{
+	(void)c;
+	return err_set(e, MC_ERR_UNAVAILABLE, "'sync' is not built yet in this version");
+}

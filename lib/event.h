@@ -1,0 +1,85 @@
+/* event: the conference model shared by the Moodle client, the diff, the
+ * renderer and the state store. */
+#ifndef MC_EVENT_H
+#define MC_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* One conference: a Moodle calendar event of a conference module.  Its
+ * identity is the Moodle event id.  Every string is valid UTF-8, HTML
+ * entities already decoded, owned by the struct (event_free). */
+struct event {
+	int64_t id;           /* Moodle calendar event id                    */
+	int64_t course_id;
+	char *course_short;   /* course short name, e.g. "RM101"             */
+	char *course_name;    /* course full name                            */
+	char *name;           /* activity name (not "... is scheduled for")  */
+	char *module;         /* "bigbluebuttonbn", "zoom", ...              */
+	int64_t cmid;         /* course module id, 0 when unknown            */
+	char *url;            /* the page to link                            */
+	char *site_name;      /* the Moodle site's name (footer)             */
+	int64_t start;        /* Unix seconds                                */
+	int64_t duration;     /* seconds; 0 = not given by Moodle            */
+	int64_t missing;      /* syncs in a row Moodle did not return it     */
+};
+
+/* What we know of the Discord side of one conference. */
+enum ping_state {
+	PING_NONE = 0,     /* not pinged                                       */
+	PING_CLAIMED,      /* a ping run claimed it and is posting             */
+	PING_SENT,         /* ping message posted (ping_id holds its id)       */
+	PING_DONE          /* ping message deleted after the end, or skipped   */
+};
+
+struct message {
+	char msg_id[32];        /* conference message snowflake, "" = none   */
+	char hash[17];          /* hex hash of the body sent, "" = none      */
+	char ping_id[32];       /* ping message snowflake, "" = none         */
+	enum ping_state ping;
+	int64_t ping_at;        /* when the ping was claimed or sent          */
+};
+
+/* A conference as stored: the snapshot entry and its message data. */
+struct record {
+	struct event ev;
+	struct message msg;
+};
+
+struct event_list {
+	struct event *v;
+	size_t n, cap;
+};
+
+struct record_list {
+	struct record *v;
+	size_t n, cap;
+};
+
+/* Free what ev owns and zero it. */
+void event_free(struct event *ev);
+/* Deep copy src into dst (dst's old contents are not freed). */
+void event_copy(struct event *dst, const struct event *src);
+
+/* Append a copy-free move of ev (the list takes ownership of its strings). */
+void event_list_push(struct event_list *l, struct event *ev);
+void event_list_free(struct event_list *l);
+void record_list_push(struct record_list *l, struct record *r);
+void record_list_free(struct record_list *l);
+
+/* The stored JSON form of an event (the `events` database value): a new
+ * string, caller frees. */
+char *event_to_json(const struct event *ev);
+/* Parse the stored JSON form into ev (zeroed first).  Returns MC_OK, or
+ * MC_ERR_DATA with e filled when the text is not a stored event. */
+enum mc_err event_from_json(const char *json, size_t len, struct event *ev, struct err *e);
+
+/* The end of a conference: start + duration, or start + meeting_minutes
+ * when Moodle gave no duration. */
+int64_t event_end(const struct event *ev, int64_t meeting_minutes);
+
+const char *ping_state_name(enum ping_state s);
+
+#endif

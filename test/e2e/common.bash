@@ -1,0 +1,53 @@
+# Shared by the bats files: a temporary home, config writing, and starting
+# and stopping the fakes on free loopback ports.
+#
+# Environment from test/run: MOODLECORD (the binary), FAKES (the fakes'
+# directory), FIXTURES (test/fixtures).  Defaults let a file run alone.
+
+: "${MOODLECORD:=$BATS_TEST_DIRNAME/../../build/plain/moodlecord}"
+: "${FAKES:=$BATS_TEST_DIRNAME/../../build/plain/fakes}"
+: "${FIXTURES:=$BATS_TEST_DIRNAME/../fixtures}"
+
+common_setup() {
+	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/mc.XXXXXX")
+	export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" XDG_STATE_HOME="$T/home/.local/state"
+	mkdir -p "$HOME"
+	unset MOODLECORD_CONFIG
+	for v in $(env | sed -n 's/^\(MOODLECORD_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+	export TZ=UTC
+	FAKE_PIDS=""
+}
+
+common_teardown() {
+	local pid
+	for pid in $FAKE_PIDS; do
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	FAKE_PIDS=""
+	rm -rf "$T"
+}
+
+# start_fake NAME VAR [ARGS...]: start $FAKES/NAME with --port-file and
+# ARGS, wait until it has written its port, set VAR to the port.
+start_fake() {
+	local name=$1 var=$2 pf i
+	shift 2
+	pf="$T/$name.port"
+	rm -f "$pf"
+	"$FAKES/$name" --port-file "$pf" "$@" >"$T/$name.out" 2>&1 &
+	FAKE_PIDS="$FAKE_PIDS $!"
+	for i in $(seq 1 200); do
+		[ -s "$pf" ] && break
+		sleep 0.02
+	done
+	[ -s "$pf" ] || { echo "$name did not start:"; cat "$T/$name.out"; return 1; }
+	printf -v "$var" '%s' "$(cat "$pf")"
+}
+
+# write_config FILE <<EOF ... EOF: a config file with mode 600.
+write_config() {
+	mkdir -p "$(dirname "$1")"
+	cat >"$1"
+	chmod 600 "$1"
+}

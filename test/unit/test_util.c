@@ -1,0 +1,104 @@
+/* util: redaction, buffers, integer parsing, big-endian keys, UTF-8. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "util.h"
+
+static void
+test_redact(void **state)
+{
+	struct secrets s = { 0 };
+	char *r;
+
+	(void)state;
+	secrets_add(&s, "hunter2");
+	secrets_add(&s, "abcdef0123456789");
+	secrets_add(&s, "ab");  /* too short to redact */
+	secrets_add(&s, NULL);
+	r = redact(&s, "login hunter2 with token=abcdef0123456789&x=hunter2 ab");
+	assert_string_equal(r, "login *** with token=***&x=*** ab");
+	free(r);
+	r = redact(NULL, "plain");
+	assert_string_equal(r, "plain");
+	free(r);
+	secrets_free(&s);
+}
+
+static void
+test_buf(void **state)
+{
+	struct buf b = { 0 };
+	char *s;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 1000; i++)
+		buf_addf(&b, "%d,", i);
+	assert_int_equal(strncmp(b.data, "0,1,2,", 6), 0);
+	assert_int_equal(b.len, strlen(b.data));
+	s = buf_take(&b);
+	assert_null(b.data);
+	free(s);
+	s = buf_take(&b);
+	assert_string_equal(s, "");
+	free(s);
+}
+
+static void
+test_parse_int64(void **state)
+{
+	int64_t v;
+
+	(void)state;
+	assert_int_equal(parse_int64("42", 0, 100, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(parse_int64("-1", 0, 100, &v), -1);
+	assert_int_equal(parse_int64("101", 0, 100, &v), -1);
+	assert_int_equal(parse_int64("4x", 0, 100, &v), -1);
+	assert_int_equal(parse_int64("", 0, 100, &v), -1);
+	assert_int_equal(parse_int64("99999999999999999999", 0, INT64_MAX, &v), -1);
+}
+
+static void
+test_be64(void **state)
+{
+	unsigned char k[8], k2[8];
+
+	(void)state;
+	be64_put(k, 0x0102030405060708ULL);
+	assert_int_equal(k[0], 1);
+	assert_int_equal(k[7], 8);
+	assert_true(be64_get(k) == 0x0102030405060708ULL);
+	be64_put(k2, 0x0102030405060709ULL);
+	assert_true(memcmp(k, k2, 8) < 0);  /* order of keys = order of numbers */
+}
+
+static void
+test_utf8(void **state)
+{
+	(void)state;
+	assert_true(utf8_valid("caf\xc3\xa9 \xf0\x9f\x8e\x93", 10));
+	assert_false(utf8_valid("\xc3", 1));            /* cut */
+	assert_false(utf8_valid("\xc0\xaf", 2));        /* overlong */
+	assert_false(utf8_valid("\xed\xa0\x80", 3));    /* surrogate */
+	assert_false(utf8_valid("\xff", 1));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_redact),
+		cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_parse_int64),
+		cmocka_unit_test(test_be64),
+		cmocka_unit_test(test_utf8),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
