@@ -1,9 +1,401 @@
-/* sync: not built yet (a later issue finishes it). */
+/* sync: keep the Discord channel equal to Moodle's conferences.
+ *
+ * lock -> Moodle fetch -> state -> diff -> apply -> meta.  A failed fetch
+ * changes nothing: the state is opened only after it succeeded.  apply
+ * commits each Discord call that succeeded to LMDB before the next call,
+ * so a crash loses at most the one call in flight (a post whose answer was
+ * lost is the one duplicate that can follow). */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cmd.h"
+#include "diff.h"
+#include "discord.h"
+#include "http.h"
+#include "lock.h"
+#include "moodle.h"
+#include "render.h"
+#include "store.h"
+
+/* A sync lock held this long belongs to a run that hangs: an error. */
+#define SYNC_LOCK_STALE 3600
+
+struct run {
+	struct ctx *c;
+	struct store *st;
+	struct discord *d;
+	struct render_opts ro;
+	int64_t deadline;       /* absolute: no Discord call starts after it */
+	size_t created, edited, deleted, skipped;
+};
+
+static const char *
+course_of(const struct event *ev)
+{
+	if (ev->course_short && *ev->course_short)
+		return ev->course_short;
+	return ev->course_name ? ev->course_name : "";
+}
+
+/* The plan line: "create  2025-03-03 10:00  RM101  Lecture 3  (new)". */
+static void
+say(struct ctx *c, int always, const char *op, const struct event *ev, const char *reason)
+{
+	char when[32];
+
+	fmt_local_time((time_t)ev->start, when);
+	if (always)
+		out(c, "%s  %s  %s  %s  (%s)", op, when, course_of(ev),
+		    ev->name ? ev->name : "", reason);
+	else
+		info(c, "%s  %s  %s  %s  (%s)", op, when, course_of(ev),
+		    ev->name ? ev->name : "", reason);
+}
+
+static int
+is_call(enum diff_op op)
+{
+	return op == DIFF_CREATE || op == DIFF_EDIT || op == DIFF_DELETE;
+}
+
+/* A Discord failure that ends the run (everything but a refused body). */
+static int
+fatal(enum mc_err rc)
+{
+	return rc != MC_OK && rc != MC_ERR_DATA;
+}
+
+static enum mc_err
+post_new(struct run *r, struct record *rec, const char *body, struct err *e)
+{
+	char id[32] = "";
+	enum mc_err rc;
+
+	rc = discord_post(r->d, body, id, e);
+	if (rc != MC_OK)
+		return err_prefix(e, "posting '%s': ", rec->ev.name);
+	memcpy(rec->msg.msg_id, id, sizeof rec->msg.msg_id);
+	rc = store_put_keep_ping(r->st, rec, e);
+	if (rc != MC_OK)
+		return err_prefix(e, "'%s' was posted as message %s but not recorded "
+		    "(the next sync posts it again): ", rec->ev.name, id);
+	return MC_OK;
+}
+
+static enum mc_err
+do_create(struct run *r, struct diff_step *st, struct err *e)
+{
+	char *body = render_conference(&st->rec.ev, &r->ro);
+	enum mc_err rc = post_new(r, &st->rec, body, e);
+
+	free(body);
+	if (rc == MC_OK) {
+		r->created++;
+		say(r->c, 0, "create", &st->rec.ev, st->reason);
+	}
+	return rc;
+}
+
+static enum mc_err
+do_edit(struct run *r, struct diff_step *st, struct err *e)
+{
+	char *body = render_conference(&st->rec.ev, &r->ro);
+	enum mc_err rc;
+
+	rc = discord_edit(r->d, st->rec.msg.msg_id, body, e);
+	if (rc == MC_ERR_NOTFOUND) {
+		/* deleted by someone in Discord: post it anew */
+		rc = post_new(r, &st->rec, body, e);
+		if (rc == MC_OK) {
+			r->created++;
+			say(r->c, 0, "create", &st->rec.ev, "its message was deleted in Discord");
+		}
+		free(body);
+		return rc;
+	}
+	free(body);
+	if (rc != MC_OK)
+		return err_prefix(e, "editing '%s': ", st->rec.ev.name);
+	rc = store_put_keep_ping(r->st, &st->rec, e);
+	if (rc != MC_OK)
+		return rc;
+	r->edited++;
+	say(r->c, 0, "edit", &st->rec.ev, st->reason);
+	return MC_OK;
+}
+
+/* Delete the conference message, then its ping message, then the record;
+ * each step committed before the next call.  A message already gone
+ * counts as deleted. */
+static enum mc_err
+do_delete(struct run *r, struct diff_step *st, struct err *e)
+{
+	struct record cur = { 0 };
+	enum mc_err rc;
+
+	/* the stored record now: a ping run may have posted meanwhile */
+	rc = store_get(r->st, st->rec.ev.id, &cur, e);
+	if (rc == MC_ERR_NOTFOUND)
+		return MC_OK;
+	if (rc != MC_OK)
+		return rc;
+	if (cur.msg.msg_id[0] != '\0') {
+		rc = discord_delete(r->d, cur.msg.msg_id, e);
+		if (rc != MC_OK && rc != MC_ERR_NOTFOUND) {
+			err_prefix(e, "deleting '%s': ", cur.ev.name);
+			goto cur_free;
+		}
+		if (cur.msg.ping_id[0] != '\0') {
+			cur.msg.msg_id[0] = '\0';
+			rc = store_put_keep_ping(r->st, &cur, e);
+			if (rc != MC_OK)
+				goto cur_free;
+		}
+	}
+	if (cur.msg.ping_id[0] != '\0') {
+		if (time(NULL) >= r->deadline) {
+			rc = err_set(e, MC_ERR_TEMP, "the run's deadline was reached; "
+			    "the next sync carries on");
+			goto cur_free;
+		}
+		rc = discord_delete(r->d, cur.msg.ping_id, e);
+		if (rc != MC_OK && rc != MC_ERR_NOTFOUND) {
+			err_prefix(e, "deleting the ping message of '%s': ", cur.ev.name);
+			goto cur_free;
+		}
+	}
+	rc = store_remove(r->st, cur.ev.id, e);
+	if (rc != MC_OK)
+		goto cur_free;
+	r->deleted++;
+	say(r->c, 0, "delete", &st->rec.ev, st->reason);
+cur_free:
+	event_free(&cur.ev);
+	return rc;
+}
+
+/* The steps without a Discord call.  A new webhook's forgotten ids are
+ * written whole (the old ping id goes too); otherwise a ping run's claim
+ * made meanwhile is kept. */
+static enum mc_err
+apply_quiet(struct run *r, struct diff_plan *p, int webhook_changed, struct err *e)
+{
+	enum mc_err rc = MC_OK;
+	size_t i;
+
+	for (i = 0; i < p->n && rc == MC_OK; i++) {
+		struct diff_step *st = &p->v[i];
+
+		if (st->op == DIFF_FORGET)
+			rc = store_remove(r->st, st->rec.ev.id, e);
+		else if (st->op == DIFF_KEEP && webhook_changed)
+			rc = store_put(r->st, &st->rec, e);
+		else if (st->op == DIFF_KEEP)
+			rc = store_put_keep_ping(r->st, &st->rec, e);
+	}
+	return rc;
+}
+
+/* The calls, in plan order.  A refused body skips that change; anything
+ * else that fails, or the deadline, ends the run with what was done
+ * kept. */
+static enum mc_err
+apply_calls(struct run *r, struct diff_plan *p, struct err *e)
+{
+	size_t i, ncalls = p->ncreate + p->nedit + p->ndelete, done = 0;
+	enum mc_err rc;
+
+	for (i = 0; i < p->n; i++) {
+		struct diff_step *st = &p->v[i];
+
+		if (!is_call(st->op))
+			continue;
+		if (time(NULL) >= r->deadline)
+			return err_set(e, MC_ERR_TEMP, "the run's deadline was reached after "
+			    "%zu of %zu changes; the next sync carries on", done, ncalls);
+		if (st->op == DIFF_DELETE)
+			rc = do_delete(r, st, e);
+		else if (st->op == DIFF_EDIT)
+			rc = do_edit(r, st, e);
+		else
+			rc = do_create(r, st, e);
+		if (fatal(rc))
+			return rc;
+		if (rc == MC_ERR_DATA) {
+			warn(r->c, "sync: %s (skipped)", e->msg);
+			r->skipped++;
+		}
+		done++;
+	}
+	if (r->skipped)
+		return err_set(e, MC_ERR_DATA, "%zu of %zu changes were refused by Discord "
+		    "and skipped (see above)", r->skipped, ncalls);
+	return MC_OK;
+}
+
+static void
+print_plan(struct ctx *c, const struct diff_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (is_call(p->v[i].op))
+			say(c, 1, diff_op_name(p->v[i].op), &p->v[i].rec.ev, p->v[i].reason);
+	out(c, "%zu to create, %zu to edit, %zu to delete", p->ncreate, p->nedit, p->ndelete);
+}
+
+/* The desired conferences with the hash of the body each would send. */
+static struct diff_want *
+wants_of(const struct event_list *evs, const struct render_opts *ro)
+{
+	struct diff_want *w = xcalloc(evs->n ? evs->n : 1, sizeof *w);
+	size_t i;
+
+	for (i = 0; i < evs->n; i++) {
+		char *body = render_conference(&evs->v[i], ro);
+
+		w[i].ev = &evs->v[i];
+		render_hash(body, w[i].hash);
+		free(body);
+	}
+	return w;
+}
+
+/* The stored snapshot and webhook id; a dry run reads an absent state as
+ * empty and never writes. */
+static enum mc_err
+open_state(struct ctx *c, struct store **st, struct record_list *prev, char **hook,
+    struct err *e)
+{
+	enum mc_err rc;
+
+	*st = NULL;
+	*hook = NULL;
+	rc = store_open(c->cfg.state_path, c->dry_run ? STORE_RDONLY : STORE_CREATE, st, e);
+	if (rc == MC_ERR_NOTFOUND && c->dry_run)
+		return MC_OK;
+	if (rc != MC_OK)
+		return rc;
+	rc = store_check_site(*st, c->cfg.moodle_url, e);
+	if (rc == MC_OK)
+		rc = store_meta_get(*st, "webhook_id", hook, e);
+	if (rc == MC_OK)
+		rc = store_load_all(*st, prev, e);
+	if (rc != MC_OK) {
+		store_close(*st);
+		*st = NULL;
+		free(*hook);
+		*hook = NULL;
+	}
+	return rc;
+}
+
+static enum mc_err
+sync_with(struct ctx *c, struct http *h, struct err *e)
+{
+	const struct config *cfg = &c->cfg;
+	struct moodle_site site = { 0 };
+	struct event_list evs = { 0 };
+	struct record_list prev = { 0 };
+	struct diff_want *want = NULL;
+	struct diff_plan plan = { 0 };
+	struct diff_settings set = { 0 };
+	struct run r = { 0 };
+	char *hook = NULL, *stamp;
+	int64_t now = (int64_t)c->started;
+	enum mc_err rc;
+
+	rc = moodle_fetch(cfg, h, now, &site, &evs, e);
+	if (rc != MC_OK)
+		return rc;
+
+	r.c = c;
+	r.ro.role_id = cfg->role_id;
+	r.ro.username = cfg->discord_username;
+	r.deadline = now + cfg->deadline;
+	r.d = discord_new(cfg->webhook_url, cfg->thread_id, (long)cfg->connect_timeout,
+	    (long)cfg->timeout, r.deadline, e);
+	if (r.d == NULL) {
+		rc = e->kind;
+		goto events_free;
+	}
+	rc = open_state(c, &r.st, &prev, &hook, e);
+	if (rc != MC_OK)
+		goto discord_free;
+
+	want = wants_of(&evs, &r.ro);
+	set.meeting_minutes = cfg->meeting_minutes;
+	set.webhook_changed = hook != NULL && strcmp(hook, discord_webhook_id(r.d)) != 0;
+	diff_compute(want, evs.n, &prev, now, &set, &plan);
+	if (set.webhook_changed)
+		warn(c, "sync: the webhook is not the one the state was made with: "
+		    "forgetting %zu old message%s (left in place) and posting every "
+		    "conference anew", plan.nforgotten, plan.nforgotten == 1 ? "" : "s");
+
+	if (c->dry_run) {
+		print_plan(c, &plan);
+		goto plan_free;
+	}
+
+	rc = apply_quiet(&r, &plan, set.webhook_changed, e);
+	if (rc == MC_OK && (hook == NULL || set.webhook_changed))
+		rc = store_meta_put(r.st, "webhook_id", discord_webhook_id(r.d), e);
+	if (rc == MC_OK)
+		rc = apply_calls(&r, &plan, e);
+	if (rc == MC_OK || rc == MC_ERR_DATA) {
+		struct err e2 = { 0 };
+
+		stamp = xasprintf("%" PRId64, now);
+		if (store_meta_put(r.st, "last_sync", stamp, &e2) != MC_OK) {
+			*e = e2;
+			rc = e2.kind;
+		}
+		free(stamp);
+	}
+	info(c, "%zu created, %zu edited, %zu deleted", r.created, r.edited, r.deleted);
+
+plan_free:
+	diff_plan_free(&plan);
+	free(want);
+	record_list_free(&prev);
+	free(hook);
+	store_close(r.st);
+discord_free:
+	discord_free(r.d);
+events_free:
+	event_list_free(&evs);
+	moodle_site_free(&site);
+	return rc;
+}
 
 enum mc_err
 verb_sync(struct ctx *c, struct err *e)
 {
-	(void)c;
-	return err_set(e, MC_ERR_UNAVAILABLE, "'sync' is not built yet in this version");
+	struct lock *lk = NULL;
+	struct http *h;
+	enum mc_err rc;
+
+	rc = ctx_load_config(c, CONFIG_NEED_MOODLE | CONFIG_NEED_DISCORD, e);
+	if (rc != MC_OK)
+		return rc;
+	/* a dry run writes nothing, not even a lock file */
+	if (!c->dry_run) {
+		rc = store_make_dir(c->cfg.state_path, e);
+		if (rc != MC_OK)
+			return rc;
+		rc = lock_take(c->cfg.state_path, "sync", SYNC_LOCK_STALE, &lk, e);
+		if (rc != MC_OK)
+			return rc;
+	}
+	rc = http_global_init(e);
+	if (rc != MC_OK)
+		goto lock_release;
+	h = http_new((long)c->cfg.connect_timeout, (long)c->cfg.timeout, 0);
+	rc = sync_with(c, h, e);
+	http_free(h);
+	http_global_cleanup();
+lock_release:
+	lock_release(lk);
+	return rc;
 }
