@@ -14,7 +14,7 @@ TEST_PC   = libmicrohttpd cmocka
 
 # Debian packages needed to build and test; `make deps` installs the missing.
 DEB_PKGS  = pkg-config libcurl4-openssl-dev libjson-c-dev liblmdb-dev lmdb-utils \
-            libinih-dev libmicrohttpd-dev libcmocka-dev bats jq groff-base
+            libinih-dev libmicrohttpd-dev libcmocka-dev bats jq curl groff-base
 
 WARN      = -std=c11 -Wall -Wextra -Werror
 BASEFLAGS = $(WARN) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \

@@ -91,6 +91,7 @@ struct webhook {
 
 struct req {
 	char *method, *url, *query;
+	char *thread, *wait, *ctype, *ua;  /* copied: a held call may outlive its client */
 	char *body;
 	size_t len, cap;
 	int toobig;
@@ -853,6 +854,12 @@ masked_path(const char *url)
 	return out;
 }
 
+static char *
+dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
 static const char *
 arg(struct MHD_Connection *c, const char *k)
 {
@@ -877,12 +884,12 @@ bad_request(const char *message, int code, json_object *errors)
 
 /* Carry out one webhook call: sets rq->status and rq->resp. */
 static void
-webhook_call(struct MHD_Connection *c, struct req *rq)
+webhook_call(struct req *rq)
 {
 	struct route r;
-	const char *thread = arg(c, "thread_id");
-	const char *wait = arg(c, "wait");
-	const char *ctype = header(c, "Content-Type");
+	const char *thread = rq->thread;
+	const char *wait = rq->wait;
+	const char *ctype = rq->ctype;
 	double now = mono();
 	json_object *body = NULL, *out = NULL;
 	struct webhook *w;
@@ -1266,11 +1273,11 @@ admin(struct MHD_Connection *c, const char *method, const char *url, unsigned *s
 }
 
 static void
-log_call(struct MHD_Connection *c, struct req *rq)
+log_call(struct req *rq)
 {
 	json_object *o = json_object_new_object();
 	char *path = masked_path(rq->url);
-	const char *ct = header(c, "Content-Type"), *ua = header(c, "User-Agent");
+	const char *ct = rq->ctype, *ua = rq->ua;
 
 	json_object_object_add(o, "n", json_object_new_int64(rq->n));
 	json_object_object_add(o, "method", json_object_new_string(rq->method));
@@ -1367,6 +1374,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	} else {
 		rq->n = ++F.calls;
 		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, &rq->query);
+		rq->thread = dup_or_null(arg(c, "thread_id"));
+		rq->wait = dup_or_null(arg(c, "wait"));
+		rq->ctype = dup_or_null(header(c, "Content-Type"));
+		rq->ua = dup_or_null(header(c, "User-Agent"));
 		if (rq->n == F.hold_call && !F.hold_after) {
 			rq->held = 1;
 			F.held_conn = c;
@@ -1377,10 +1388,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		}
 	}
 	if (!rq->done) {
-		webhook_call(c, rq);
+		webhook_call(rq);
 		rq->done = 1;
 		rq->drop = rq->n == F.drop_call;
-		log_call(c, rq);
+		log_call(rq);
 		if (rq->n == F.hold_call && F.hold_after) {
 			rq->held = 1;
 			F.held_conn = c;
@@ -1411,11 +1422,27 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestT
 	(void)toe;
 	if (rq == NULL)
 		return;
+	/* A call released after its client went away: Discord had the
+	 * request, so it is carried out all the same, its answer lost. */
+	pthread_mutex_lock(&F.mu);
+	if (rq->n != 0 && !rq->done && !F.shutting_down) {
+		webhook_call(rq);
+		rq->done = 1;
+		rq->drop = 1;
+		log_call(rq);
+	}
+	if (F.held_conn == c)
+		F.held_conn = NULL;
+	pthread_mutex_unlock(&F.mu);
 	if (rq->resp != NULL)
 		MHD_destroy_response(rq->resp);
 	free(rq->method);
 	free(rq->url);
 	free(rq->query);
+	free(rq->thread);
+	free(rq->wait);
+	free(rq->ctype);
+	free(rq->ua);
 	free(rq->body);
 	free(rq);
 	*req_cls = NULL;
