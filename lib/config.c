@@ -1088,7 +1088,7 @@ config_load(struct config *cfg, const char *path, unsigned need, struct err *e)
 	if (file != NULL) {
 		rc = parse_file(&L, file, named, &readable_secret, e);
 		if (rc != MC_OK)
-			goto fail;
+			goto free_cfg;
 	}
 	if (readable_secret) {
 		enum key k = (enum key)(readable_secret - 1);
@@ -1096,11 +1096,11 @@ config_load(struct config *cfg, const char *path, unsigned need, struct err *e)
 		rc = err_set(e, MC_ERR_CONFIG, "%s holds a secret ([%s] %s on line %d) and can "
 		    "be read by group or others; run: chmod 600 %s", file,
 		    section_names[keydefs[k].sec], keydefs[k].name, L.raw[k].line, file);
-		goto fail;
+		goto free_cfg;
 	}
 	rc = apply_env(&L, e);
 	if (rc != MC_OK)
-		goto fail;
+		goto free_cfg;
 
 	cfg->lookahead_days = keydefs[K_LOOKAHEAD_DAYS].def;
 	cfg->ping_minutes = keydefs[K_PING_MINUTES].def;
@@ -1110,7 +1110,7 @@ config_load(struct config *cfg, const char *path, unsigned need, struct err *e)
 	cfg->deadline = keydefs[K_DEADLINE].def;
 	rc = check_values(&L, cfg, e);
 	if (rc != MC_OK)
-		goto fail;
+		goto free_cfg;
 	if (cfg->nmodules == 0) {
 		free(cfg->modules);
 		cfg->modules = split_list("bigbluebuttonbn", &cfg->nmodules);
@@ -1120,20 +1120,20 @@ config_load(struct config *cfg, const char *path, unsigned need, struct err *e)
 		if (dir == NULL) {
 			rc = err_set(e, MC_ERR_CONFIG, "[state] path is not set and neither are "
 			    "$XDG_STATE_HOME nor $HOME; set one");
-			goto fail;
+			goto free_cfg;
 		}
 		cfg->state_path = xasprintf("%s/moodlecord/state.mdb", dir);
 		free(dir);
 	}
 	rc = check_needs(&L, cfg, need, e);
 	if (rc != MC_OK)
-		goto fail;
+		goto free_cfg;
 	if (L.file != NULL)
 		cfg->file = xstrdup(L.file);
 	free(file);
 	loader_free(&L);
 	return MC_OK;
-fail:
+free_cfg:
 	free(file);
 	loader_free(&L);
 	config_free(cfg);
