@@ -381,9 +381,6 @@ verb_sync(struct ctx *c, struct err *e)
 		return rc;
 	/* a dry run writes nothing, not even a lock file */
 	if (!c->dry_run) {
-		rc = store_make_dir(c->cfg.state_path, e);
-		if (rc != MC_OK)
-			return rc;
 		rc = lock_take(c->cfg.state_path, "sync", SYNC_LOCK_STALE, &lk, e);
 		if (rc != MC_OK)
 			return rc;

@@ -161,8 +161,12 @@ decide_both(struct diff_plan *pl, const struct diff_want *w, const struct record
 
 	stored_view(p, s->webhook_changed, &r, &forgot);
 	if (now >= event_end(w->ev, s->meeting_minutes)) {
+		/* shown with Moodle's data now: why it is over */
 		st = add_step(pl, has_message(&r) ? DIFF_DELETE : DIFF_FORGET, "over");
-		st->rec = r;
+		st->rec.msg = r.msg;
+		event_copy(&st->rec.ev, w->ev);
+		st->rec.ev.missing = r.ev.missing;
+		event_free(&r.ev);
 		return;
 	}
 	if (r.msg.msg_id[0] == '\0') {
