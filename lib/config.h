@@ -52,7 +52,10 @@ enum config_need {
  * $MOODLECORD_CONFIG, $XDG_CONFIG_HOME/moodlecord/config,
  * ~/.config/moodlecord/config; then MOODLECORD_<SECTION>_<KEY> overrides;
  * then defaults; then checks for what `need` asks.  Secrets from files and
- * commands are read here.  On failure returns MC_ERR_CONFIG (or
+ * commands are read here, only for the sections `need` names (so `ping`
+ * never runs password_command); values given are always checked.  Every
+ * secret value (and a webhook URL's token alone) is in cfg->secrets.
+ * On failure returns MC_ERR_CONFIG (or
  * MC_ERR_IO) with e naming file, line and key and what would be right;
  * cfg is then freed.  On success the caller frees cfg with config_free. */
 enum mc_err config_load(struct config *cfg, const char *path, unsigned need, struct err *e);

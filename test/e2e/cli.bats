@@ -51,3 +51,13 @@ teardown() { common_teardown; }
 	[ "$status" -eq 64 ]
 	[ "${lines[0]}" = "moodlecord: option -c needs a value" ]
 }
+
+@test "-c FILE and --config FILE and --config=FILE name the config file" {
+	local o
+	for o in "-c $T/none" "--config $T/none" "--config=$T/none"; do
+		# shellcheck disable=SC2086
+		run "$MOODLECORD" $o check
+		[ "$status" -eq 78 ]
+		[[ "$output" == *"cannot open config file $T/none: No such file or directory"* ]]
+	done
+}

@@ -1,0 +1,77 @@
+/* diff: what sync must do to bring the channel in step with Moodle.  A pure
+ * function of (desired conferences, previous snapshot, now, settings); no
+ * I/O, so every rule of DESIGN.md "Rules that decide what is posted" is
+ * decided here and tested without servers. */
+#ifndef MC_DIFF_H
+#define MC_DIFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+/* One conference as Moodle returns it now, with the hash of the body sync
+ * would send for it (render_conference + render_hash). */
+struct diff_want {
+	const struct event *ev;   /* borrowed for the call */
+	char hash[17];
+};
+
+struct diff_settings {
+	int64_t meeting_minutes;  /* how long a conference without duration lasts */
+	int webhook_changed;      /* the webhook is not the one the state was made with */
+};
+
+enum diff_op {
+	DIFF_CREATE,  /* post rec's body; store rec with the new message id      */
+	DIFF_EDIT,    /* PATCH rec.msg.msg_id with rec's body; store rec          */
+	DIFF_DELETE,  /* delete rec.msg.msg_id and rec.msg.ping_id (those set);
+	               * then remove rec.ev.id from the state                    */
+	DIFF_KEEP,    /* no Discord call: store rec (missing counter, event data,
+	               * or message ids forgotten)                               */
+	DIFF_FORGET   /* no Discord call: remove rec.ev.id from the state         */
+};
+
+struct diff_step {
+	enum diff_op op;
+	/* CREATE, EDIT, KEEP: the record as it is to be stored after the step
+	 * (CREATE: msg_id "" to be filled by the post; hash = the new body's).
+	 * DELETE, FORGET: the stored record to remove. */
+	struct record rec;
+	char reason[96];          /* for people: "new", "time changed", ... */
+};
+
+/* The steps in the order they must be applied: first the steps without a
+ * Discord call (KEEP, FORGET), then deletes, then edits, then creates, each
+ * group in order of start, then id. */
+struct diff_plan {
+	struct diff_step *v;
+	size_t n, cap;
+	size_t ncreate, nedit, ndelete;  /* steps that cost one Discord call each */
+	size_t nforgotten;               /* message ids dropped for a new webhook */
+};
+
+/* Compute the plan.  want: the conferences Moodle returns now (a repeated
+ * id counts once, the first); prev: the stored snapshot; now: Unix time.
+ * out is zeroed first and owns copies of everything it holds; free it with
+ * diff_plan_free.  Rules:
+ *   - over: now >= start + (duration, or meeting_minutes when 0): its
+ *     message is deleted, or it is never posted;
+ *   - stored but not wanted: started (start <= now) = over; still in the
+ *     future: missing counter + 1, deleted when it reaches 2; wanted again:
+ *     counter back to 0;
+ *   - wanted and stored: no message yet: create; hash differs: edit;
+ *     otherwise no call (a KEEP when stored data must change);
+ *   - webhook changed: every stored message and ping id is forgotten
+ *     without a call (KEEP/FORGET first) and every live conference is
+ *     posted anew. */
+void diff_compute(const struct diff_want *want, size_t nwant,
+    const struct record_list *prev, int64_t now,
+    const struct diff_settings *s, struct diff_plan *out);
+
+void diff_plan_free(struct diff_plan *p);
+
+/* "create", "edit", "delete", "keep", "forget". */
+const char *diff_op_name(enum diff_op op);
+
+#endif

@@ -1,0 +1,86 @@
+#!/usr/bin/env bats
+# The man page renders without warnings; make install/uninstall honour
+# DESTDIR, PREFIX and MANPREFIX and only copy files.
+
+load common
+
+TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+
+setup() {
+	common_setup
+	# Called from `make check`: the outer make's jobserver is not ours.
+	unset MAKEFLAGS MFLAGS MAKELEVEL
+}
+teardown() { common_teardown; }
+
+@test "the man page renders without a warning" {
+	run groff -ww -mdoc -Tutf8 -P-cbou "$TOP/cmd/moodlecord.1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"EXIT STATUS"* ]]
+	run sh -c "groff -ww -mandoc -Tutf8 '$TOP/cmd/moodlecord.1' 2>&1 >/dev/null"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
+@test "the man page has every section and every config key" {
+	local s k
+	for s in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS CONFIGURATION ENVIRONMENT FILES \
+	    "EXIT STATUS" EXAMPLES; do
+		grep -q "^\.Sh $s\$" "$TOP/cmd/moodlecord.1" || { echo "no section $s"; return 1; }
+	done
+	for k in url username password password_file password_command token token_file \
+	    modules lookahead_days courses webhook_url webhook_url_file role_id ping_minutes \
+	    thread_id meeting_minutes path connect_timeout timeout deadline; do
+		grep -q "^\.It Cm $k\b\|Cm $k ,\|, Cm $k\$" "$TOP/cmd/moodlecord.1" ||
+			{ echo "no key $k"; return 1; }
+	done
+	for s in 64 65 69 74 75 77 78; do
+		grep -q "^\.It $s " "$TOP/cmd/moodlecord.1" || { echo "no status $s"; return 1; }
+	done
+}
+
+@test "crontab.example runs sync every 30 minutes and ping every minute from /usr/local/bin" {
+	grep -q '^MAILTO=' "$TOP/crontab.example"
+	grep -qx '\*/30 \* \* \* \*  */usr/local/bin/moodlecord sync' "$TOP/crontab.example"
+	grep -qx '\* \* \* \* \*  */usr/local/bin/moodlecord ping' "$TOP/crontab.example"
+}
+
+@test "make install DESTDIR PREFIX, then make uninstall" {
+	local root="$T/root" v built=0
+	make -q -C "$TOP" moodlecord && built=1
+	run make -C "$TOP" --no-print-directory install DESTDIR="$root" PREFIX=/usr
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# With the binary built, it only copies: nothing is compiled.
+	[ "$built" -eq 0 ] || [[ "$output" != *" -c "* ]]
+	[ -x "$root/usr/bin/moodlecord" ]
+	cmp "$root/usr/bin/moodlecord" "$TOP/moodlecord"
+	[ "$(stat -c %a "$root/usr/bin/moodlecord")" = 755 ]
+	[ "$(stat -c %a "$root/usr/share/man/man1/moodlecord.1")" = 644 ]
+	[ "$(stat -c %a "$root/usr/share/doc/moodlecord/crontab.example")" = 644 ]
+	[ -f "$root/usr/share/doc/moodlecord/README.md" ]
+	v=$("$root/usr/bin/moodlecord" --version)
+	grep -q "^\.Os moodlecord ${v#moodlecord }\$" "$root/usr/share/man/man1/moodlecord.1"
+	! grep -q '@VERSION@' "$root/usr/share/man/man1/moodlecord.1"
+	run groff -ww -mdoc -Tutf8 "$root/usr/share/man/man1/moodlecord.1"
+	[ "$status" -eq 0 ]
+
+	run make -C "$TOP" --no-print-directory uninstall DESTDIR="$root" PREFIX=/usr
+	[ "$status" -eq 0 ]
+	[ ! -e "$root/usr/bin/moodlecord" ]
+	[ ! -e "$root/usr/share/man/man1/moodlecord.1" ]
+	[ ! -e "$root/usr/share/doc/moodlecord" ]
+}
+
+@test "make install MANPREFIX puts the man page there" {
+	local root="$T/root"
+	run make -C "$TOP" --no-print-directory install DESTDIR="$root" PREFIX=/opt/mc MANPREFIX=/opt/man
+	[ "$status" -eq 0 ]
+	[ -x "$root/opt/mc/bin/moodlecord" ]
+	[ -f "$root/opt/man/man1/moodlecord.1" ]
+	[ -f "$root/opt/mc/share/doc/moodlecord/crontab.example" ]
+	run make -C "$TOP" --no-print-directory uninstall DESTDIR="$root" PREFIX=/opt/mc MANPREFIX=/opt/man
+	[ "$status" -eq 0 ]
+	[ ! -e "$root/opt/man/man1/moodlecord.1" ]
+	[ ! -e "$root/opt/mc/bin/moodlecord" ]
+}

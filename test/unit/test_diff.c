@@ -1,0 +1,439 @@
+/* diff: every rule of "Rules that decide what is posted" and its
+ * boundaries, as a table of (wanted, stored, now) -> expected steps. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "diff.h"
+
+#define NOW  1700000000LL
+#define MM   90               /* meeting_minutes */
+#define MEET (MM * 60LL)
+
+struct w_row {   /* a conference Moodle returns */
+	int64_t id, start, dur;
+	const char *name, *hash;
+};
+
+struct p_row {   /* a stored conference */
+	int64_t id, start, dur;
+	const char *name, *hash, *msg, *ping;
+	int64_t missing;
+};
+
+struct x_row {   /* an expected step */
+	enum diff_op op;
+	int64_t id;
+	const char *reason;  /* exact */
+	int64_t missing;     /* of the record to store (KEEP/CREATE/EDIT) */
+};
+
+struct tcase {
+	const char *what;
+	int webhook_changed;
+	struct w_row w[5];  /* id 0 ends */
+	struct p_row p[5];
+	struct x_row x[8];
+	size_t forgotten;
+};
+
+static const struct tcase cases[] = {
+	{ "nothing at all", 0, { { 0 } }, { { 0 } }, { { 0 } }, 0 },
+
+	/* new conferences */
+	{ "new future conference: create", 0,
+	  { { 1, NOW + 3600, 0, "A", "h1" } }, { { 0 } },
+	  { { DIFF_CREATE, 1, "new", 0 } }, 0 },
+	{ "new, started, not over: create", 0,
+	  { { 1, NOW - 60, 0, "A", "h1" } }, { { 0 } },
+	  { { DIFF_CREATE, 1, "new", 0 } }, 0 },
+	{ "new, exactly at start + meeting_minutes: over, never posted", 0,
+	  { { 1, NOW - MEET, 0, "A", "h1" } }, { { 0 } }, { { 0 } }, 0 },
+	{ "new, one second before start + meeting_minutes: create", 0,
+	  { { 1, NOW - MEET + 1, 0, "A", "h1" } }, { { 0 } },
+	  { { DIFF_CREATE, 1, "new", 0 } }, 0 },
+	{ "new, exactly at start + duration: over", 0,
+	  { { 1, NOW - 600, 600, "A", "h1" } }, { { 0 } }, { { 0 } }, 0 },
+	{ "new, one second before start + duration: create", 0,
+	  { { 1, NOW - 600, 601, "A", "h1" } }, { { 0 } },
+	  { { DIFF_CREATE, 1, "new", 0 } }, 0 },
+	{ "duration given wins over meeting_minutes (long)", 0,
+	  { { 1, NOW - MEET - 10, MEET + 11, "A", "h1" } }, { { 0 } },
+	  { { DIFF_CREATE, 1, "new", 0 } }, 0 },
+	{ "repeated id from Moodle counts once", 0,
+	  { { 1, NOW + 60, 0, "A", "h1" }, { 1, NOW + 60, 0, "A", "h1" } }, { { 0 } },
+	  { { DIFF_CREATE, 1, "new", 0 } }, 0 },
+
+	/* stored and wanted */
+	{ "unchanged: no step", 0,
+	  { { 1, NOW + 3600, 0, "A", "h1" } },
+	  { { 1, NOW + 3600, 0, "A", "h1", "m1", "", 0 } }, { { 0 } }, 0 },
+	{ "moved: edit with the new time", 0,
+	  { { 1, NOW + 7200, 0, "A", "h2" } },
+	  { { 1, NOW + 3600, 0, "A", "h1", "m1", "", 0 } },
+	  { { DIFF_EDIT, 1, "time changed", 0 } }, 0 },
+	{ "renamed: edit", 0,
+	  { { 1, NOW + 3600, 0, "B", "h2" } },
+	  { { 1, NOW + 3600, 0, "A", "h1", "m1", "", 0 } },
+	  { { DIFF_EDIT, 1, "renamed", 0 } }, 0 },
+	{ "moved and renamed: one edit naming both", 0,
+	  { { 1, NOW + 7200, 0, "B", "h2" } },
+	  { { 1, NOW + 3600, 0, "A", "h1", "m1", "", 0 } },
+	  { { DIFF_EDIT, 1, "time changed, renamed", 0 } }, 0 },
+	{ "hash differs, data equal (renderer changed): edit", 0,
+	  { { 1, NOW + 3600, 0, "A", "h2" } },
+	  { { 1, NOW + 3600, 0, "A", "h1", "m1", "", 0 } },
+	  { { DIFF_EDIT, 1, "message changed", 0 } }, 0 },
+	{ "data changed, same body (duration): keep without a call", 0,
+	  { { 1, NOW + 3600, 1800, "A", "h1" } },
+	  { { 1, NOW + 3600, 0, "A", "h1", "m1", "", 0 } },
+	  { { DIFF_KEEP, 1, "details changed", 0 } }, 0 },
+	{ "stored without a message (post failed before): create", 0,
+	  { { 1, NOW + 3600, 0, "A", "h1" } },
+	  { { 1, NOW + 3600, 0, "A", "h1", "", "", 0 } },
+	  { { DIFF_CREATE, 1, "not posted yet", 0 } }, 0 },
+	{ "back in Moodle after missing once: counter reset, no call", 0,
+	  { { 1, NOW + 3600, 0, "A", "h1" } },
+	  { { 1, NOW + 3600, 0, "A", "h1", "m1", "", 1 } },
+	  { { DIFF_KEEP, 1, "back in Moodle", 0 } }, 0 },
+	{ "back in Moodle and moved: edit resets the counter", 0,
+	  { { 1, NOW + 7200, 0, "A", "h2" } },
+	  { { 1, NOW + 3600, 0, "A", "h1", "m1", "", 1 } },
+	  { { DIFF_EDIT, 1, "time changed", 0 } }, 0 },
+	{ "stored, exactly over: delete", 0,
+	  { { 1, NOW - MEET, 0, "A", "h1" } },
+	  { { 1, NOW - MEET, 0, "A", "h1", "m1", "p1", 0 } },
+	  { { DIFF_DELETE, 1, "over", 0 } }, 0 },
+	{ "stored, one second before over: no step", 0,
+	  { { 1, NOW - MEET + 1, 0, "A", "h1" } },
+	  { { 1, NOW - MEET + 1, 0, "A", "h1", "m1", "p1", 0 } }, { { 0 } }, 0 },
+	{ "stored, over by its duration: delete", 0,
+	  { { 1, NOW - 60, 60, "A", "h1" } },
+	  { { 1, NOW - 60, 60, "A", "h1", "m1", "", 0 } },
+	  { { DIFF_DELETE, 1, "over", 0 } }, 0 },
+	{ "stored without message, over: forget", 0,
+	  { { 1, NOW - MEET, 0, "A", "h1" } },
+	  { { 1, NOW - MEET, 0, "A", "h1", "", "", 0 } },
+	  { { DIFF_FORGET, 1, "over", 0 } }, 0 },
+	{ "moved into the past beyond its end: delete", 0,
+	  { { 1, NOW - 2 * MEET, 0, "A", "h2" } },
+	  { { 1, NOW + 3600, 0, "A", "h1", "m1", "", 0 } },
+	  { { DIFF_DELETE, 1, "over", 0 } }, 0 },
+
+	/* stored, no longer returned by Moodle */
+	{ "gone, future, first time: keep, missing 1", 0,
+	  { { 0 } },
+	  { { 1, NOW + 3600, 0, "A", "h1", "m1", "", 0 } },
+	  { { DIFF_KEEP, 1, "gone from Moodle once", 1 } }, 0 },
+	{ "gone, future, second time in a row: delete", 0,
+	  { { 0 } },
+	  { { 1, NOW + 3600, 0, "A", "h1", "m1", "", 1 } },
+	  { { DIFF_DELETE, 1, "gone from Moodle two syncs in a row", 0 } }, 0 },
+	{ "gone twice, never posted: forget", 0,
+	  { { 0 } },
+	  { { 1, NOW + 3600, 0, "A", "h1", "", "", 1 } },
+	  { { DIFF_FORGET, 1, "gone from Moodle two syncs in a row", 0 } }, 0 },
+	{ "gone, started exactly now: over, delete", 0,
+	  { { 0 } },
+	  { { 1, NOW, 0, "A", "h1", "m1", "", 0 } },
+	  { { DIFF_DELETE, 1, "over: gone from Moodle after its start", 0 } }, 0 },
+	{ "gone, starts in one second: still future, keep", 0,
+	  { { 0 } },
+	  { { 1, NOW + 1, 0, "A", "h1", "m1", "", 0 } },
+	  { { DIFF_KEEP, 1, "gone from Moodle once", 1 } }, 0 },
+	{ "gone after start, never posted: forget", 0,
+	  { { 0 } },
+	  { { 1, NOW - 10, 0, "A", "h1", "", "", 0 } },
+	  { { DIFF_FORGET, 1, "over: gone from Moodle after its start", 0 } }, 0 },
+	{ "gone after start, only a ping message: delete (the ping)", 0,
+	  { { 0 } },
+	  { { 1, NOW - 10, 0, "A", "h1", "", "p1", 0 } },
+	  { { DIFF_DELETE, 1, "over: gone from Moodle after its start", 0 } }, 0 },
+
+	/* a new webhook */
+	{ "webhook changed: forget every id, post anew, no delete call", 1,
+	  { { 1, NOW + 3600, 0, "A", "h1" }, { 2, NOW - MEET, 0, "B", "h2" } },
+	  { { 1, NOW + 3600, 0, "A", "h1", "m1", "p1", 0 },
+	    { 2, NOW - MEET, 0, "B", "h2", "m2", "", 0 },
+	    { 3, NOW - 5, 0, "C", "h3", "m3", "", 0 },
+	    { 4, NOW + 60, 0, "D", "h4", "m4", "", 0 },
+	    { 5, NOW + 90, 0, "E", "h5", "m5", "", 1 } },
+	  { { DIFF_FORGET, 2, "over", 0 },
+	    { DIFF_FORGET, 3, "over: gone from Moodle after its start", 0 },
+	    { DIFF_KEEP, 4, "gone from Moodle once", 1 },
+	    { DIFF_FORGET, 5, "gone from Moodle two syncs in a row", 0 },
+	    { DIFF_KEEP, 1, "new webhook: old message forgotten", 0 },
+	    { DIFF_CREATE, 1, "new webhook", 0 } }, 5 },
+	{ "webhook changed, nothing stored: plain creates", 1,
+	  { { 1, NOW + 3600, 0, "A", "h1" } }, { { 0 } },
+	  { { DIFF_CREATE, 1, "new", 0 } }, 0 },
+
+	/* order: no-call steps, deletes, edits, creates; each by start, id */
+	{ "order of the plan", 0,
+	  { { 10, NOW + 500, 0, "new late", "n10" },
+	    { 11, NOW + 100, 0, "new early", "n11" },
+	    { 12, NOW + 100, 0, "new early too", "n12" },
+	    { 20, NOW + 900, 0, "edited", "e20" },
+	    { 21, NOW + 50, 0, "edited early", "e21" } },
+	  { { 20, NOW + 900, 0, "edited", "old", "m20", "", 0 },
+	    { 21, NOW + 50, 0, "edited early", "old", "m21", "", 0 },
+	    { 30, NOW + 800, 0, "gone", "h", "m30", "", 1 },
+	    { 31, NOW - 5, 0, "started gone", "h", "m31", "", 0 },
+	    { 32, NOW + 10, 0, "missing once", "h", "m32", "", 0 } },
+	  { { DIFF_KEEP, 32, "gone from Moodle once", 1 },
+	    { DIFF_DELETE, 31, "over: gone from Moodle after its start", 0 },
+	    { DIFF_DELETE, 30, "gone from Moodle two syncs in a row", 0 },
+	    { DIFF_EDIT, 21, "message changed", 0 },
+	    { DIFF_EDIT, 20, "message changed", 0 },
+	    { DIFF_CREATE, 11, "new", 0 },
+	    { DIFF_CREATE, 12, "new", 0 },
+	    { DIFF_CREATE, 10, "new", 0 } }, 0 },
+};
+
+static void
+make_event(struct event *ev, int64_t id, int64_t start, int64_t dur, const char *name)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->id = id;
+	ev->course_id = 7;
+	ev->course_short = xstrdup("RM101");
+	ev->course_name = xstrdup("Research Methods");
+	ev->name = xstrdup(name);
+	ev->module = xstrdup("bigbluebuttonbn");
+	ev->cmid = id + 100;
+	ev->url = xasprintf("https://m.example/mod/bigbluebuttonbn/view.php?id=%lld", (long long)id + 100);
+	ev->site_name = xstrdup("Example");
+	ev->start = start;
+	ev->duration = dur;
+}
+
+static const struct p_row *
+find_prev(const struct tcase *tc, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < 5 && tc->p[i].id; i++)
+		if (tc->p[i].id == id)
+			return &tc->p[i];
+	return NULL;
+}
+
+static const struct w_row *
+find_want(const struct tcase *tc, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < 5 && tc->w[i].id; i++)
+		if (tc->w[i].id == id)
+			return &tc->w[i];
+	return NULL;
+}
+
+static void
+run_case(const struct tcase *tc)
+{
+	struct event wev[5];
+	struct diff_want want[5];
+	struct record_list prev = { 0 };
+	struct diff_settings set = { MM, tc->webhook_changed };
+	struct diff_plan plan;
+	size_t nw = 0, nx = 0, i;
+	size_t nc = 0, ne = 0, nd = 0;
+
+	for (i = 0; i < 5 && tc->w[i].id; i++) {
+		make_event(&wev[i], tc->w[i].id, tc->w[i].start, tc->w[i].dur, tc->w[i].name);
+		want[i].ev = &wev[i];
+		snprintf(want[i].hash, sizeof want[i].hash, "%s", tc->w[i].hash);
+		nw++;
+	}
+	for (i = 0; i < 5 && tc->p[i].id; i++) {
+		struct record r = { 0 };
+
+		make_event(&r.ev, tc->p[i].id, tc->p[i].start, tc->p[i].dur, tc->p[i].name);
+		r.ev.missing = tc->p[i].missing;
+		snprintf(r.msg.hash, sizeof r.msg.hash, "%s", tc->p[i].hash);
+		snprintf(r.msg.msg_id, sizeof r.msg.msg_id, "%s", tc->p[i].msg);
+		snprintf(r.msg.ping_id, sizeof r.msg.ping_id, "%s", tc->p[i].ping);
+		if (tc->p[i].ping[0] != '\0') {
+			r.msg.ping = PING_SENT;
+			r.msg.ping_at = tc->p[i].start - 300;
+		}
+		record_list_push(&prev, &r);
+	}
+	for (nx = 0; nx < 8 && tc->x[nx].id; nx++)
+		;
+
+	diff_compute(want, nw, &prev, NOW, &set, &plan);
+
+	if (plan.n != nx) {
+		for (i = 0; i < plan.n; i++)
+			print_message("  got %s %lld (%s)\n", diff_op_name(plan.v[i].op),
+			    (long long)plan.v[i].rec.ev.id, plan.v[i].reason);
+		fail_msg("%s: %zu steps, expected %zu", tc->what, plan.n, nx);
+	}
+	for (i = 0; i < nx; i++) {
+		const struct diff_step *st = &plan.v[i];
+		const struct x_row *x = &tc->x[i];
+		const struct p_row *p = find_prev(tc, x->id);
+		const struct w_row *w = find_want(tc, x->id);
+
+		if (st->op != x->op || st->rec.ev.id != x->id || strcmp(st->reason, x->reason) != 0)
+			fail_msg("%s: step %zu is %s %lld (%s), expected %s %lld (%s)", tc->what, i,
+			    diff_op_name(st->op), (long long)st->rec.ev.id, st->reason,
+			    diff_op_name(x->op), (long long)x->id, x->reason);
+		switch (st->op) {
+		case DIFF_CREATE:
+			nc++;
+			assert_non_null(w);
+			assert_string_equal(st->rec.msg.msg_id, "");
+			assert_string_equal(st->rec.msg.hash, w->hash);
+			assert_int_equal(st->rec.ev.start, w->start);
+			assert_string_equal(st->rec.ev.name, w->name);
+			assert_int_equal(st->rec.ev.missing, 0);
+			break;
+		case DIFF_EDIT:
+			ne++;
+			assert_non_null(w);
+			assert_non_null(p);
+			assert_string_equal(st->rec.msg.msg_id, p->msg);
+			assert_string_equal(st->rec.msg.hash, w->hash);
+			assert_int_equal(st->rec.ev.start, w->start);
+			assert_string_equal(st->rec.ev.name, w->name);
+			assert_int_equal(st->rec.ev.missing, 0);
+			break;
+		case DIFF_DELETE:
+			nd++;
+			assert_non_null(p);
+			assert_false(tc->webhook_changed);
+			assert_string_equal(st->rec.msg.msg_id, p->msg);
+			assert_string_equal(st->rec.msg.ping_id, p->ping);
+			break;
+		case DIFF_KEEP:
+			assert_non_null(p);
+			assert_int_equal(st->rec.ev.missing, x->missing);
+			if (!tc->webhook_changed)
+				assert_string_equal(st->rec.msg.msg_id, p->msg);
+			if (w)
+				assert_int_equal(st->rec.ev.duration, w->dur);
+			break;
+		case DIFF_FORGET:
+			assert_non_null(p);
+			break;
+		}
+		if (tc->webhook_changed) {
+			assert_string_equal(st->rec.msg.msg_id, "");
+			assert_string_equal(st->rec.msg.ping_id, "");
+			assert_true(st->rec.msg.ping != PING_SENT);
+		}
+	}
+	assert_int_equal(plan.ncreate, nc);
+	assert_int_equal(plan.nedit, ne);
+	assert_int_equal(plan.ndelete, nd);
+	assert_int_equal(plan.nforgotten, tc->forgotten);
+
+	diff_plan_free(&plan);
+	record_list_free(&prev);
+	for (i = 0; i < nw; i++)
+		event_free(&wev[i]);
+}
+
+static void
+test_case(void **state)
+{
+	run_case(*state);
+}
+
+/* Applying a plan to the stored snapshot and diffing again against the
+ * same Moodle answer must give no step: the plan converges. */
+static void
+test_converges(void **state)
+{
+	struct event wev[3];
+	struct diff_want want[3];
+	struct record_list prev = { 0 };
+	struct diff_settings set = { MM, 0 };
+	struct diff_plan plan;
+	size_t i, k;
+
+	(void)state;
+	make_event(&wev[0], 1, NOW + 100, 0, "A");
+	make_event(&wev[1], 2, NOW + 200, 0, "B");
+	make_event(&wev[2], 3, NOW - 100, 0, "C");
+	for (i = 0; i < 3; i++) {
+		want[i].ev = &wev[i];
+		snprintf(want[i].hash, sizeof want[i].hash, "%016zx", i + 1);
+	}
+	for (k = 0; k < 2; k++) {
+		diff_compute(want, 3, &prev, NOW, &set, &plan);
+		if (k == 0) {
+			assert_int_equal(plan.ncreate, 3);
+			assert_int_equal(plan.v[0].rec.ev.id, 3);  /* earliest start first */
+			for (i = 0; i < plan.n; i++) {
+				struct record r = { 0 };
+
+				event_copy(&r.ev, &plan.v[i].rec.ev);
+				r.msg = plan.v[i].rec.msg;
+				snprintf(r.msg.msg_id, sizeof r.msg.msg_id, "9%zu", i);
+				record_list_push(&prev, &r);
+			}
+		} else {
+			assert_int_equal(plan.n, 0);
+		}
+		diff_plan_free(&plan);
+	}
+	/* Moodle returns nothing twice: first a keep, then every future
+	 * conference deleted; the started one goes at once. */
+	diff_compute(NULL, 0, &prev, NOW, &set, &plan);
+	assert_int_equal(plan.n, 3);
+	assert_int_equal(plan.ndelete, 1);
+	assert_int_equal(plan.v[0].op, DIFF_KEEP);
+	assert_int_equal(plan.v[1].op, DIFF_KEEP);
+	assert_int_equal(plan.v[2].op, DIFF_DELETE);
+	assert_int_equal(plan.v[2].rec.ev.id, 3);
+	for (i = 0; i < prev.n; i++)
+		prev.v[i].ev.missing = 1;
+	diff_plan_free(&plan);
+	diff_compute(NULL, 0, &prev, NOW, &set, &plan);
+	assert_int_equal(plan.ndelete, 3);
+	diff_plan_free(&plan);
+
+	record_list_free(&prev);
+	for (i = 0; i < 3; i++)
+		event_free(&wev[i]);
+}
+
+static void
+test_op_names(void **state)
+{
+	(void)state;
+	assert_string_equal(diff_op_name(DIFF_CREATE), "create");
+	assert_string_equal(diff_op_name(DIFF_EDIT), "edit");
+	assert_string_equal(diff_op_name(DIFF_DELETE), "delete");
+	assert_string_equal(diff_op_name(DIFF_KEEP), "keep");
+	assert_string_equal(diff_op_name(DIFF_FORGET), "forget");
+}
+
+int
+main(void)
+{
+	enum { NCASES = sizeof cases / sizeof cases[0] };
+	static struct CMUnitTest tests[NCASES + 2];
+	size_t i;
+
+	/* one test per row of the table, named after it */
+	for (i = 0; i < NCASES; i++) {
+		tests[i].name = cases[i].what;
+		tests[i].test_func = test_case;
+		tests[i].initial_state = (void *)&cases[i];
+	}
+	tests[NCASES].name = "plan converges";
+	tests[NCASES].test_func = test_converges;
+	tests[NCASES + 1].name = "op names";
+	tests[NCASES + 1].test_func = test_op_names;
+	return _cmocka_run_group_tests("diff", tests, NCASES + 2, NULL, NULL);
+}
