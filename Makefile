@@ -14,7 +14,7 @@ TEST_PC   = libmicrohttpd cmocka
 
 # Debian packages needed to build and test; `make deps` installs the missing.
 DEB_PKGS  = pkg-config libcurl4-openssl-dev libjson-c-dev liblmdb-dev lmdb-utils \
-            libinih-dev libmicrohttpd-dev libcmocka-dev bats jq groff-base
+            libinih-dev libmicrohttpd-dev libcmocka-dev bats jq curl groff-base
 
 WARN      = -std=c11 -Wall -Wextra -Werror
 BASEFLAGS = $(WARN) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
@@ -29,6 +29,8 @@ LIB_SRC  = $(sort $(wildcard lib/*.c state/*.c))
 CMD_SRC  = $(sort $(wildcard cmd/*.c))
 UNIT_SRC = $(sort $(wildcard test/unit/test_*.c))
 FAKE_SRC = $(sort $(wildcard test/fakes/*.c))
+# test tools
+TOOL_SRC = $(sort $(wildcard test/tools/*.c))
 
 # Two builds side by side: build/plain and build/san.  The top-level
 # ./moodlecord is the plain one.
@@ -56,6 +58,11 @@ $(1)/test/unit/%: $(1)/test/unit/%.o $(1)/libmc.a
 	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(call pc_libs,$$(LIBS_PC) cmocka) -lm
 
 $(1)/units: $$(UNIT_SRC:%.c=$(1)/%)
+
+$(1)/test/tools/%: $(1)/test/tools/%.o $(1)/libmc.a
+	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(call pc_libs,$$(LIBS_PC)) -lm
+
+$(1)/tools: $$(TOOL_SRC:%.c=$(1)/%)
 endef
 
 $(eval $(call variant,$(B),))
@@ -85,7 +92,7 @@ check: deps
 	$(MAKE) --no-print-directory build-tests
 	./test/run $(B) $(S)
 
-build-tests: $(B)/moodlecord $(S)/moodlecord $(B)/units $(S)/units $(FAKES) moodlecord
+build-tests: $(B)/moodlecord $(S)/moodlecord $(B)/units $(S)/units $(B)/tools $(S)/tools $(FAKES) moodlecord
 
 bench: deps
 	$(MAKE) --no-print-directory $(B)/moodlecord $(FAKES)

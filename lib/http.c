@@ -370,6 +370,10 @@ http_send(struct http *h, const struct http_request *req,
 	SETOPT(curl, CURLOPT_WRITEDATA, &x);
 	SETOPT(curl, CURLOPT_HEADERFUNCTION, on_header);
 	SETOPT(curl, CURLOPT_HEADERDATA, &x);
+	if (req->fresh) {
+		SETOPT(curl, CURLOPT_FRESH_CONNECT, 1L);
+		SETOPT(curl, CURLOPT_FORBID_REUSE, 1L);
+	}
 	SETOPT(curl, CURLOPT_USERAGENT,
 	    req->user_agent ? req->user_agent : "moodlecord/" MOODLECORD_VERSION);
 

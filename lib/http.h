@@ -40,6 +40,10 @@ struct http_request {
 	size_t body_len;
 	const char *content_type; /* for the body                               */
 	const char *user_agent;   /* NULL = "moodlecord/VERSION"                */
+	int fresh;                /* 1 = on a new connection, closed after: for
+	                             a request that must not be sent twice
+	                             (libcurl resends a request by itself when a
+	                             reused connection closes before any answer) */
 };
 
 struct http;  /* opaque: the handles of one run */

@@ -1,0 +1,783 @@
+#include "discord.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define DISCORD_API "https://discord.com/api/v10/webhooks/"
+#define USER_AGENT "DiscordBot (https://github.com/moodlecord/moodlecord, " MOODLECORD_VERSION ")"
+#define URL_HELP "a webhook URL looks like https://discord.com/api/webhooks/ID/TOKEN " \
+	"(channel settings > Integrations > Webhooks > Copy Webhook URL)"
+
+enum {
+	TRIES = 3,            /* edit, delete, get: on 5xx, timeouts, lost   */
+	MAX_429 = 5,          /* 429s in a row for one request before giving up */
+	BACKOFF_US = 500000   /* first backoff; doubles                       */
+};
+
+enum op { OP_POST, OP_EDIT, OP_DELETE, OP_GET };
+
+static const char *const op_name[] = { "post", "edit", "delete", "get webhook" };
+
+struct discord {
+	struct http *http;
+	char *base;
+	char id[24];
+	char *thread_id;
+	struct secrets secrets;   /* the token: scrubbed from http's messages */
+	int64_t deadline;
+	int64_t next_ok;          /* monotonic µs before which no call starts */
+};
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t
+wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int
+all_digits(const char *s, size_t min, size_t max)
+{
+	size_t n;
+
+	for (n = 0; s[n]; n++)
+		if (s[n] < '0' || s[n] > '9')
+			return 0;
+	return n >= min && n <= max;
+}
+
+static int
+all_digits_n(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return n > 0;
+}
+
+static int
+token_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c == '_' || c == '.' || c == '-';
+}
+
+/* --- URL --- */
+
+static enum mc_err
+url_bad(struct err *e, const char *why)
+{
+	return err_set(e, MC_ERR_CONFIG, "the Discord webhook URL %s; " URL_HELP, why);
+}
+
+static int
+is_loopback(const char *host, size_t n)
+{
+	size_t i, parts = 0, digits = 0;
+
+	if ((n == 9 && strncasecmp(host, "localhost", 9) == 0) || (n == 5 && strncmp(host, "[::1]", 5) == 0))
+		return 1;
+	if (n < 7 || strncmp(host, "127.", 4) != 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (host[i] == '.') {
+			if (digits == 0)
+				return 0;
+			parts++;
+			digits = 0;
+		} else if (host[i] >= '0' && host[i] <= '9' && digits < 3) {
+			digits++;
+		} else {
+			return 0;
+		}
+	}
+	return parts == 3 && digits > 0;
+}
+
+static int
+discord_host(const char *host, size_t n)
+{
+	static const char *const hosts[] = {
+		"discord.com", "ptb.discord.com", "canary.discord.com",
+		"discordapp.com", "ptb.discordapp.com", "canary.discordapp.com",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof hosts / sizeof hosts[0]; i++)
+		if (strlen(hosts[i]) == n && strncasecmp(hosts[i], host, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* The thread_id of a query string, NULL when none. */
+static char *
+query_thread(const char *q, size_t n)
+{
+	const char *p = q, *end = q + n;
+
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		size_t len = amp ? (size_t)(amp - p) : (size_t)(end - p);
+
+		if (len > 10 && strncmp(p, "thread_id=", 10) == 0)
+			return xstrndup(p + 10, len - 10);
+		p += len + 1;
+	}
+	return NULL;
+}
+
+enum mc_err
+discord_url_parse(const char *url, struct discord_url *out, struct err *e)
+{
+	const char *p, *end, *auth, *auth_end, *path, *host_end, *q, *tok, *id;
+	size_t n, host_n;
+	int https, loopback;
+	char *trimmed;
+	enum mc_err rc = MC_OK;
+
+	memset(out, 0, sizeof *out);
+	if (url == NULL)
+		return url_bad(e, "is missing");
+	while (*url == ' ' || *url == '\t' || *url == '\n' || *url == '\r')
+		url++;
+	n = strlen(url);
+	while (n > 0 && (url[n - 1] == ' ' || url[n - 1] == '\t' || url[n - 1] == '\n' || url[n - 1] == '\r'))
+		n--;
+	if (n == 0)
+		return url_bad(e, "is empty");
+	trimmed = xstrndup(url, n);
+	p = trimmed;
+	end = p + n;
+
+	if (strncasecmp(p, "https://", 8) == 0) {
+		https = 1;
+		auth = p + 8;
+	} else if (strncasecmp(p, "http://", 7) == 0) {
+		https = 0;
+		auth = p + 7;
+	} else {
+		rc = url_bad(e, "does not start with https://");
+		goto trimmed_free;
+	}
+	auth_end = auth + strcspn(auth, "/?#");
+	if (memchr(auth, '@', (size_t)(auth_end - auth)) != NULL) {
+		rc = url_bad(e, "holds a user name or password");
+		goto trimmed_free;
+	}
+	if (*auth == '[') {
+		host_end = memchr(auth, ']', (size_t)(auth_end - auth));
+		host_end = host_end ? host_end + 1 : auth_end;
+	} else {
+		host_end = memchr(auth, ':', (size_t)(auth_end - auth));
+		if (host_end == NULL)
+			host_end = auth_end;
+	}
+	host_n = (size_t)(host_end - auth);
+	if (host_n == 0 || (host_end < auth_end &&
+	    (*host_end != ':' || !all_digits_n(host_end + 1, (size_t)(auth_end - host_end - 1))))) {
+		rc = url_bad(e, "has a malformed host or port");
+		goto trimmed_free;
+	}
+	loopback = is_loopback(auth, host_n);
+	if (!loopback) {
+		if (!discord_host(auth, host_n)) {
+			rc = url_bad(e, "is not on discord.com");
+			goto trimmed_free;
+		}
+		if (!https) {
+			rc = url_bad(e, "does not start with https://");
+			goto trimmed_free;
+		}
+		if (host_end < auth_end && !(auth_end - host_end == 4 && strncmp(host_end, ":443", 4) == 0)) {
+			rc = url_bad(e, "names a port Discord does not use");
+			goto trimmed_free;
+		}
+	}
+
+	/* The path, without query, fragment and trailing slashes. */
+	path = auth_end;
+	q = path + strcspn(path, "?#");
+	if (*q == '?') {
+		const char *qe = q + 1 + strcspn(q + 1, "#");
+
+		out->thread_id = query_thread(q + 1, (size_t)(qe - q - 1));
+	}
+	end = q;
+	while (end > path && end[-1] == '/')
+		end--;
+
+	/* .../webhooks/ID/TOKEN at the end. */
+	tok = end;
+	while (tok > path && tok[-1] != '/')
+		tok--;
+	id = tok > path ? tok - 1 : path;
+	while (id > path && id[-1] != '/')
+		id--;
+	if (tok == end || id >= tok || id - path < 10 || strncmp(id - 10, "/webhooks/", 10) != 0) {
+		rc = url_bad(e, "does not end in /webhooks/ID/TOKEN");
+		goto trimmed_free;
+	}
+	if ((size_t)(tok - 1 - id) < 17 || (size_t)(tok - 1 - id) > 20) {
+		rc = url_bad(e, "has a webhook ID that is not 17 to 20 digits");
+		goto trimmed_free;
+	}
+	memcpy(out->id, id, (size_t)(tok - 1 - id));
+	out->id[tok - 1 - id] = '\0';
+	if (!all_digits(out->id, 17, 20)) {
+		rc = url_bad(e, "has a webhook ID that is not 17 to 20 digits");
+		goto trimmed_free;
+	}
+	for (p = tok; p < end; p++) {
+		if (!token_char(*p)) {
+			rc = url_bad(e, "has a token with characters a webhook token never has");
+			goto trimmed_free;
+		}
+	}
+	if (end - tok > 200) {
+		rc = url_bad(e, "has a token far longer than Discord's");
+		goto trimmed_free;
+	}
+	if (!loopback) {
+		size_t before = (size_t)(id - 10 - path);
+		const char *pre = path;
+
+		/* Before /webhooks: nothing, /api or /api/vN. */
+		if (!(before == 0 || (before == 4 && strncmp(pre, "/api", 4) == 0) ||
+		    (before >= 7 && strncmp(pre, "/api/v", 6) == 0 &&
+		    all_digits_n(pre + 6, before - 6)))) {
+			rc = url_bad(e, "has an unexpected path");
+			goto trimmed_free;
+		}
+	}
+	out->token = xstrndup(tok, (size_t)(end - tok));
+	if (loopback)
+		out->base = xstrndup(trimmed, (size_t)(end - trimmed));
+	else
+		out->base = xasprintf(DISCORD_API "%s/%s", out->id, out->token);
+	if (out->thread_id != NULL && !all_digits(out->thread_id, 1, 20)) {
+		rc = url_bad(e, "has a thread_id that is not a Discord id");
+		goto trimmed_free;
+	}
+trimmed_free:
+	if (rc != MC_OK) {
+		discord_url_free(out);
+		memset(out->id, 0, sizeof out->id);
+	}
+	memset(trimmed, 0, n);
+	free(trimmed);
+	return rc;
+}
+
+void
+discord_url_free(struct discord_url *u)
+{
+	if (u->token != NULL)
+		memset(u->token, 0, strlen(u->token));
+	if (u->base != NULL)
+		memset(u->base, 0, strlen(u->base));
+	free(u->token);
+	free(u->base);
+	free(u->thread_id);
+	u->token = u->base = u->thread_id = NULL;
+}
+
+/* --- rate limits --- */
+
+int64_t
+discord_parse_seconds(const char *s)
+{
+	int64_t us = 0, frac = 0, scale = 100000;
+	int any = 0, extra = 0;
+
+	if (s == NULL)
+		return -1;
+	while (*s == ' ')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (us > INT64_C(1000000000))
+			return -1;
+		us = us * 10 + (*s - '0');
+		any = 1;
+	}
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++) {
+			if (scale > 0) {
+				frac += (*s - '0') * scale;
+				scale /= 10;
+			} else if (*s != '0') {
+				extra = 1;  /* below a microsecond: round up */
+			}
+			any = 1;
+		}
+	}
+	while (*s == ' ')
+		s++;
+	if (!any || *s != '\0')
+		return -1;
+	return us * 1000000 + frac + extra;
+}
+
+void
+discord_parse_limits(const struct http_response *r, struct discord_limits *out)
+{
+	json_object *o = NULL, *v;
+	int64_t n;
+
+	memset(out, 0, sizeof *out);
+	out->remaining = -1;
+	out->reset_after_us = discord_parse_seconds(r->rl_reset_after);
+	out->retry_after_us = -1;
+	out->has_headers = r->rl_limit || r->rl_remaining || r->rl_reset || r->rl_reset_after ||
+	    r->rl_bucket || r->rl_global || r->rl_scope;
+	if (r->rl_remaining != NULL && parse_int64(r->rl_remaining, 0, 1000000, &n) == 0)
+		out->remaining = (long)n;
+	if (r->status != 429)
+		return;
+
+	if (r->body != NULL && r->len > 0)
+		o = json_tokener_parse(r->body);
+	if (o != NULL && json_object_is_type(o, json_type_object)) {
+		if (json_object_object_get_ex(o, "retry_after", &v) &&
+		    (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int))) {
+			double d = json_object_get_double(v);
+
+			if (d >= 0 && d < 1e9)
+				out->retry_after_us = (int64_t)ceil(d * 1e6);
+		}
+		if (json_object_object_get_ex(o, "global", &v) && json_object_get_boolean(v))
+			out->global = 1;
+		if (json_object_object_get_ex(o, "code", &v) && json_object_is_type(v, json_type_int) &&
+		    json_object_get_int(v) == 0)
+			out->ban = 1;
+	}
+	json_object_put(o);
+	if (out->retry_after_us < 0)
+		out->retry_after_us = discord_parse_seconds(r->retry_after);
+	if (r->rl_global != NULL && strcasecmp(r->rl_global, "true") == 0)
+		out->global = 1;
+	if (!out->has_headers || (r->body != NULL && strstr(r->body, "error code: 1015") != NULL))
+		out->ban = 1;
+}
+
+/* --- calls --- */
+
+static int64_t
+deadline_us(const struct discord *d)
+{
+	return d->deadline > 0 ? d->deadline * 1000000 : INT64_MAX;
+}
+
+/* Sleep until monotonic time `until`; MC_ERR_TEMP when that would pass the
+ * deadline (nothing slept then). */
+static enum mc_err
+wait_until(struct discord *d, int64_t until, const char *why, struct err *e)
+{
+	int64_t now = mono_us(), left = until - now;
+	struct timespec ts;
+
+	if (left <= 0)
+		return MC_OK;
+	if (wall_us() + left > deadline_us(d))
+		return err_set(e, MC_ERR_TEMP, "run deadline reached: Discord %s asks to wait %.1f s more; "
+		    "the next run carries on", why, (double)left / 1e6);
+	while (left > 0) {
+		ts.tv_sec = (time_t)(left / 1000000);
+		ts.tv_nsec = (long)(left % 1000000) * 1000;
+		if (nanosleep(&ts, NULL) != 0 && errno != EINTR)
+			break;
+		left = until - mono_us();
+	}
+	return MC_OK;
+}
+
+static void
+note_limits(struct discord *d, const struct discord_limits *l)
+{
+	if (l->remaining == 0 && l->reset_after_us >= 0) {
+		int64_t t = mono_us() + l->reset_after_us;
+
+		if (t > d->next_ok)
+			d->next_ok = t;
+	}
+}
+
+/* The first "errors" leaf of a 400 as "path: message" into out. */
+static int
+errors_path(json_object *node, struct buf *path, struct buf *out, int *left)
+{
+	json_object *errs, *first, *msg;
+
+	if (*left <= 0 || !json_object_is_type(node, json_type_object))
+		return 0;
+	if (json_object_object_get_ex(node, "_errors", &errs) && json_object_is_type(errs, json_type_array) &&
+	    json_object_array_length(errs) > 0) {
+		first = json_object_array_get_idx(errs, 0);
+		if (out->len > 0)
+			buf_adds(out, "; ");
+		buf_addf(out, "%s: %s", path->len ? path->data : "body",
+		    json_object_object_get_ex(first, "message", &msg) ? json_object_get_string(msg) : "invalid");
+		(*left)--;
+	}
+	json_object_object_foreach(node, key, val) {
+		size_t mark = path->len;
+
+		if (strcmp(key, "_errors") == 0)
+			continue;
+		if (path->len)
+			buf_adds(path, ".");
+		buf_adds(path, key);
+		errors_path(val, path, out, left);
+		path->len = mark;
+		if (path->data)
+			path->data[mark] = '\0';
+	}
+	return 1;
+}
+
+/* Classify an answer that is not 2xx, 429 or 5xx. */
+static enum mc_err
+classify(struct discord *d, enum op op, const char *msg_id, const struct http_response *r, struct err *e)
+{
+	json_object *o = NULL, *v;
+	int code = -1;
+	const char *message = "";
+	enum mc_err rc;
+
+	(void)d;
+	if (r->body != NULL && r->len > 0)
+		o = json_tokener_parse(r->body);
+	if (o != NULL && json_object_is_type(o, json_type_object)) {
+		if (json_object_object_get_ex(o, "code", &v) && json_object_is_type(v, json_type_int))
+			code = json_object_get_int(v);
+		if (json_object_object_get_ex(o, "message", &v) && json_object_is_type(v, json_type_string))
+			message = json_object_get_string(v);
+	}
+	if (r->status == 404 && code == 10008 && (op == OP_EDIT || op == OP_DELETE)) {
+		rc = err_set(e, MC_ERR_NOTFOUND, "Discord message %s is gone (deleted in Discord)", msg_id);
+	} else if (r->status == 404 && code == 10015) {
+		rc = err_set(e, MC_ERR_CONFIG, "the webhook was deleted in Discord (10015 Unknown Webhook): "
+		    "make a new one and update [discord] webhook_url");
+	} else if (r->status == 401) {
+		rc = err_set(e, MC_ERR_CONFIG, "Discord refused the webhook token (%d %s): "
+		    "copy the webhook URL again into [discord] webhook_url", code,
+		    *message ? message : "Unauthorized");
+	} else if (r->status == 404 && code == 10003) {
+		rc = err_set(e, MC_ERR_CONFIG, "Discord does not know the channel or thread "
+		    "(10003 Unknown Channel): check [discord] thread_id");
+	} else if (r->status == 404) {
+		rc = err_set(e, MC_ERR_CONFIG, "Discord answered 404 (%d %s) to the %s: "
+		    "check [discord] webhook_url and thread_id", code, *message ? message : "Not Found",
+		    op_name[op]);
+	} else if (r->status == 403) {
+		rc = err_set(e, MC_ERR_CONFIG, "Discord refused the %s (403, %d %s): the webhook may not "
+		    "post there; check the channel's permissions, and [discord] thread_id (an archived "
+		    "or locked thread)", op_name[op], code, *message ? message : "Forbidden");
+	} else if (r->status == 400) {
+		struct buf path = { 0 }, what = { 0 };
+		int left = 3;
+
+		if (json_object_object_get_ex(o, "errors", &v))
+			errors_path(v, &path, &what, &left);
+		rc = err_set(e, MC_ERR_DATA, "Discord refused the %s (400, %d %s)%s%s", op_name[op], code,
+		    *message ? message : "Bad Request", what.len ? ": " : "", what.len ? what.data : "");
+		buf_free(&path);
+		buf_free(&what);
+	} else {
+		rc = err_set(e, MC_ERR_DATA, "Discord answered the %s with HTTP %ld%s%s", op_name[op],
+		    r->status, *message ? ": " : "", message);
+	}
+	json_object_put(o);
+	return rc;
+}
+
+/* Send one request, waiting for the bucket, waiting out 429s and retrying
+ * what op allows.  MC_OK with resp filled when a final answer came (the
+ * caller judges its status, which is never 429 or 5xx). */
+static enum mc_err
+call(struct discord *d, enum op op, const char *method, const char *url, const char *body,
+    struct http_response *resp, struct err *e)
+{
+	struct http_request req = { 0 };
+	struct discord_limits l;
+	enum http_fail fail;
+	int tries = 0, n429 = 0;
+	int64_t backoff = BACKOFF_US;
+	enum mc_err rc;
+
+	req.method = method;
+	req.url = url;
+	req.body = body;
+	req.body_len = body ? strlen(body) : 0;
+	req.content_type = body ? "application/json" : NULL;
+	req.user_agent = USER_AGENT;
+	/* A post has no idempotency key: never let libcurl resend it. */
+	req.fresh = op == OP_POST;
+	for (;;) {
+		rc = wait_until(d, d->next_ok, "rate limit", e);
+		if (rc != MC_OK)
+			return rc;
+		if (wall_us() >= deadline_us(d))
+			return err_set(e, MC_ERR_TEMP, "run deadline reached before the Discord %s; "
+			    "the next run carries on", op_name[op]);
+		rc = http_send(d->http, &req, resp, &fail, e);
+		if (rc != MC_OK) {
+			char *safe = redact(&d->secrets, e->msg);
+			int retry = fail == HTTP_FAIL_CONNECT ||
+			    (op != OP_POST && (fail == HTTP_FAIL_TIMEOUT || fail == HTTP_FAIL_LOST));
+
+			err_set(e, rc, "Discord %s: %s", op_name[op], safe);
+			free(safe);
+			if (retry && ++tries < TRIES) {
+				rc = wait_until(d, mono_us() + backoff, "retry", e);
+				if (rc != MC_OK)
+					return rc;
+				backoff *= 2;
+				continue;
+			}
+			if (op == OP_POST && (fail == HTTP_FAIL_TIMEOUT || fail == HTTP_FAIL_LOST))
+				err_prefix(e, "the post may or may not have reached Discord: ");
+			return e->kind;
+		}
+		discord_parse_limits(resp, &l);
+		note_limits(d, &l);
+		if (resp->status == 429) {
+			int64_t wait = l.retry_after_us >= 0 ? l.retry_after_us :
+			    l.reset_after_us >= 0 ? l.reset_after_us : 1000000;
+
+			http_response_free(resp);
+			if (l.ban)
+				return err_set(e, MC_ERR_TEMP, "Discord has blocked this address for a while "
+				    "(a ban after too many refused calls); run again later, in an hour or more");
+			if (++n429 > MAX_429)
+				return err_set(e, MC_ERR_TEMP, "Discord kept answering 429 (rate limited) to the %s; "
+				    "the next run carries on", op_name[op]);
+			/* One client talks to one webhook: a global limit and
+			 * the bucket's limit both hold back every next call. */
+			if (mono_us() + wait > d->next_ok)
+				d->next_ok = mono_us() + wait;
+			continue;
+		}
+		if (resp->status >= 500 && resp->status <= 599) {
+			long status = resp->status;
+			int64_t ra = discord_parse_seconds(resp->retry_after);
+
+			http_response_free(resp);
+			if (op != OP_POST && ++tries < TRIES) {
+				rc = wait_until(d, mono_us() + (ra > backoff && ra < 60000000 ? ra : backoff), "retry", e);
+				if (rc != MC_OK)
+					return rc;
+				backoff *= 2;
+				continue;
+			}
+			return err_set(e, MC_ERR_UNAVAILABLE, "Discord answered the %s with HTTP %ld%s; "
+			    "try again later", op_name[op], status, op == OP_POST ? "" : " three times");
+		}
+		return MC_OK;
+	}
+}
+
+static char *
+url_for(const struct discord *d, const char *tail, int wait)
+{
+	struct buf b = { 0 };
+	char sep = '?';
+
+	buf_adds(&b, d->base);
+	if (tail != NULL)
+		buf_adds(&b, tail);
+	if (wait) {
+		buf_adds(&b, "?wait=true");
+		sep = '&';
+	}
+	if (d->thread_id != NULL)
+		buf_addf(&b, "%cthread_id=%s", sep, d->thread_id);
+	return buf_take(&b);
+}
+
+struct discord *
+discord_new(const char *webhook_url, const char *thread_id, long connect_timeout, long timeout,
+    int64_t deadline, struct err *e)
+{
+	struct discord_url u;
+	struct discord *d;
+
+	if (discord_url_parse(webhook_url, &u, e) != MC_OK)
+		return NULL;
+	if (thread_id != NULL && *thread_id != '\0') {
+		if (!all_digits(thread_id, 1, 20)) {
+			discord_url_free(&u);
+			err_set(e, MC_ERR_CONFIG, "[discord] thread_id must be a Discord id (digits): "
+			    "right-click the thread > Copy Thread ID");
+			return NULL;
+		}
+		free(u.thread_id);
+		u.thread_id = xstrdup(thread_id);
+	}
+	d = xcalloc(1, sizeof *d);
+	d->http = http_new(connect_timeout, timeout, 0);
+	memcpy(d->id, u.id, sizeof d->id);
+	d->base = u.base;
+	d->thread_id = u.thread_id;
+	secrets_add(&d->secrets, u.token);
+	memset(u.token, 0, strlen(u.token));
+	free(u.token);
+	d->deadline = deadline;
+	return d;
+}
+
+const char *
+discord_webhook_id(const struct discord *d)
+{
+	return d->id;
+}
+
+static enum mc_err
+check_msg_id(const char *msg_id, struct err *e)
+{
+	if (msg_id == NULL || !all_digits(msg_id, 1, 20))
+		return err_set(e, MC_ERR_DATA, "'%s' is not a Discord message id", msg_id ? msg_id : "");
+	return MC_OK;
+}
+
+enum mc_err
+discord_post(struct discord *d, const char *body, char id_out[32], struct err *e)
+{
+	struct http_response r;
+	char *url = url_for(d, NULL, 1);
+	json_object *o = NULL, *v;
+	enum mc_err rc;
+
+	id_out[0] = '\0';
+	rc = call(d, OP_POST, "POST", url, body, &r, e);
+	free(url);
+	if (rc != MC_OK)
+		return rc;
+	if (r.status < 200 || r.status > 299) {
+		rc = classify(d, OP_POST, NULL, &r, e);
+		goto resp_free;
+	}
+	o = json_tokener_parse(r.body ? r.body : "");
+	if (o == NULL || !json_object_object_get_ex(o, "id", &v) || !json_object_is_type(v, json_type_string) ||
+	    !all_digits(json_object_get_string(v), 1, 31)) {
+		rc = err_set(e, MC_ERR_DATA, "Discord answered the post (HTTP %ld) without a message id; "
+		    "the message may be in the channel without moodlecord knowing it", r.status);
+		goto json_put;
+	}
+	memcpy(id_out, json_object_get_string(v), strlen(json_object_get_string(v)) + 1);
+json_put:
+	json_object_put(o);
+resp_free:
+	http_response_free(&r);
+	return rc;
+}
+
+enum mc_err
+discord_edit(struct discord *d, const char *msg_id, const char *body, struct err *e)
+{
+	struct http_response r;
+	char *tail, *url;
+	enum mc_err rc;
+
+	if (check_msg_id(msg_id, e) != MC_OK)
+		return e->kind;
+	tail = xasprintf("/messages/%s", msg_id);
+	url = url_for(d, tail, 0);
+	free(tail);
+	rc = call(d, OP_EDIT, "PATCH", url, body, &r, e);
+	free(url);
+	if (rc != MC_OK)
+		return rc;
+	if (r.status < 200 || r.status > 299)
+		rc = classify(d, OP_EDIT, msg_id, &r, e);
+	http_response_free(&r);
+	return rc;
+}
+
+enum mc_err
+discord_delete(struct discord *d, const char *msg_id, struct err *e)
+{
+	struct http_response r;
+	char *tail, *url;
+	enum mc_err rc;
+
+	if (check_msg_id(msg_id, e) != MC_OK)
+		return e->kind;
+	tail = xasprintf("/messages/%s", msg_id);
+	url = url_for(d, tail, 0);
+	free(tail);
+	rc = call(d, OP_DELETE, "DELETE", url, NULL, &r, e);
+	free(url);
+	if (rc != MC_OK)
+		return rc;
+	if (r.status < 200 || r.status > 299)
+		rc = classify(d, OP_DELETE, msg_id, &r, e);
+	http_response_free(&r);
+	return rc;
+}
+
+enum mc_err
+discord_get_webhook(struct discord *d, char **name, char **channel_id, struct err *e)
+{
+	struct http_response r;
+	char *url;
+	json_object *o = NULL, *n, *c;
+	enum mc_err rc;
+
+	*name = *channel_id = NULL;
+	/* The webhook itself is never in a thread: no thread_id here. */
+	url = xstrdup(d->base);
+	rc = call(d, OP_GET, "GET", url, NULL, &r, e);
+	free(url);
+	if (rc != MC_OK)
+		return rc;
+	if (r.status < 200 || r.status > 299) {
+		rc = classify(d, OP_GET, NULL, &r, e);
+		goto resp_free;
+	}
+	o = json_tokener_parse(r.body ? r.body : "");
+	if (o == NULL || !json_object_object_get_ex(o, "channel_id", &c) ||
+	    !json_object_is_type(c, json_type_string)) {
+		rc = err_set(e, MC_ERR_DATA, "Discord answered the webhook query without a channel id");
+		goto json_put;
+	}
+	*channel_id = xstrdup(json_object_get_string(c));
+	*name = xstrdup(json_object_object_get_ex(o, "name", &n) && json_object_is_type(n, json_type_string) ?
+	    json_object_get_string(n) : "");
+json_put:
+	json_object_put(o);
+resp_free:
+	http_response_free(&r);
+	return rc;
+}
+
+void
+discord_free(struct discord *d)
+{
+	if (d == NULL)
+		return;
+	http_free(d->http);
+	if (d->base != NULL)
+		memset(d->base, 0, strlen(d->base));
+	free(d->base);
+	free(d->thread_id);
+	secrets_free(&d->secrets);
+	free(d);
+}
