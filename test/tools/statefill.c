@@ -7,8 +7,9 @@
  *                                START and PING_AT: "now", "now+N", "now-N"
  *                                (seconds) or Unix seconds; PING: none,
  *                                claimed, sent or done; "-" = empty string.
- *   statefill STATE show ID      prints "PING PING_ID PING_AT-NOW" of ID
- *                                ("-" for an empty id), or "absent".
+ *   statefill STATE show ID      prints "PING PING_ID AGE" of ID: AGE =
+ *                                now - PING_AT in seconds ("-" for an
+ *                                empty id or a PING_AT of 0), or "absent".
  *   statefill STATE bench N      N conferences, none due for ping now: two
  *                                running and pinged (started 30 minutes
  *                                ago, 90 minutes long), the rest starting
@@ -142,8 +143,11 @@ show(struct store *s, const char *arg, int64_t now, struct err *e)
 	}
 	if (rc != MC_OK)
 		return rc;
-	printf("%s %s %lld\n", ping_state_name(r.msg.ping),
-	    r.msg.ping_id[0] ? r.msg.ping_id : "-", (long long)(r.msg.ping_at - now));
+	printf("%s %s ", ping_state_name(r.msg.ping), r.msg.ping_id[0] ? r.msg.ping_id : "-");
+	if (r.msg.ping_at == 0)
+		puts("-");
+	else
+		printf("%lld\n", (long long)(now - r.msg.ping_at));
 	event_free(&r.ev);
 	return MC_OK;
 }
