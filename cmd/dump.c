@@ -1,9 +1,166 @@
-/* dump: not built yet (a later issue finishes it). */
+/* dump: the state as a table sorted by start, or as JSON for scripts.
+ * Opens the state read-only: never creates nor writes it. */
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cmd.h"
+#include "event.h"
+#include "store.h"
+
+/* A cell's text on one line: control characters become spaces. */
+static char *
+cell(const char *s)
+{
+	char *t = xstrdup(s != NULL && *s != '\0' ? s : "-"), *p;
+
+	for (p = t; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return t;
+}
+
+/* Width in code points (what a terminal shows for most text). */
+static size_t
+width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+enum { COL_START, COL_COURSE, COL_NAME, COL_MESSAGE, COL_PING, NCOLS };
+
+static const char *const heads[NCOLS] = { "START", "COURSE", "NAME", "MESSAGE", "PING" };
+
+static void
+print_row(struct ctx *c, char *const cols[NCOLS], const size_t w[NCOLS])
+{
+	struct buf b = { 0 };
+	size_t i, n;
+
+	for (i = 0; i < NCOLS; i++) {
+		buf_adds(&b, cols[i]);
+		if (i == NCOLS - 1)
+			break;
+		for (n = width(cols[i]); n < w[i] + 2; n++)
+			buf_add(&b, " ", 1);
+	}
+	out(c, "%s", b.data);
+	buf_free(&b);
+}
+
+static void
+print_table(struct ctx *c, const struct record_list *l)
+{
+	char *(*rows)[NCOLS] = xcalloc(l->n ? l->n : 1, sizeof *rows);
+	size_t w[NCOLS], i, j;
+	char when[32];
+
+	for (j = 0; j < NCOLS; j++)
+		w[j] = width(heads[j]);
+	for (i = 0; i < l->n; i++) {
+		const struct record *r = &l->v[i];
+
+		rows[i][COL_START] = xstrdup(fmt_local_time((time_t)r->ev.start, when));
+		rows[i][COL_COURSE] = cell(r->ev.course_short);
+		rows[i][COL_NAME] = cell(r->ev.name);
+		rows[i][COL_MESSAGE] = cell(r->msg.msg_id);
+		rows[i][COL_PING] = xstrdup(ping_state_name(r->msg.ping));
+		for (j = 0; j < NCOLS; j++)
+			if (width(rows[i][j]) > w[j])
+				w[j] = width(rows[i][j]);
+	}
+	print_row(c, (char *const *)heads, w);
+	for (i = 0; i < l->n; i++) {
+		print_row(c, rows[i], w);
+		for (j = 0; j < NCOLS; j++)
+			free(rows[i][j]);
+	}
+	free(rows);
+}
+
+static void
+add_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v != NULL ? v : ""));
+}
+
+static void
+add_int(json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static void
+print_json(struct ctx *c, const struct record_list *l)
+{
+	json_object *a;
+	size_t i;
+
+	if (l->n == 0) {
+		out(c, "[]");
+		return;
+	}
+	a = json_object_new_array();
+	for (i = 0; i < l->n; i++) {
+		const struct event *ev = &l->v[i].ev;
+		const struct message *m = &l->v[i].msg;
+		json_object *o = json_object_new_object();
+
+		add_int(o, "id", ev->id);
+		add_int(o, "course_id", ev->course_id);
+		add_str(o, "course_short", ev->course_short);
+		add_str(o, "course_name", ev->course_name);
+		add_str(o, "name", ev->name);
+		add_str(o, "module", ev->module);
+		add_int(o, "cmid", ev->cmid);
+		add_str(o, "url", ev->url);
+		add_str(o, "site_name", ev->site_name);
+		add_int(o, "start", ev->start);
+		add_int(o, "duration", ev->duration);
+		add_int(o, "missing", ev->missing);
+		add_str(o, "msg_id", m->msg_id);
+		add_str(o, "hash", m->hash);
+		add_str(o, "ping_id", m->ping_id);
+		add_str(o, "ping", ping_state_name(m->ping));
+		add_int(o, "ping_at", m->ping_at);
+		json_object_array_add(a, o);
+	}
+	out(c, "%s", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(a);
+}
 
 enum mc_err
 verb_dump(struct ctx *c, struct err *e)
 {
-	(void)c;
-	return err_set(e, MC_ERR_UNAVAILABLE, "'dump' is not built yet in this version");
+	struct record_list l = { 0 };
+	struct store *s;
+	enum mc_err rc;
+
+	rc = ctx_load_config(c, CONFIG_NEED_STATE, e);
+	if (rc != MC_OK)
+		return rc;
+	rc = store_open(c->cfg.state_path, STORE_RDONLY, &s, e);
+	if (rc == MC_ERR_NOTFOUND) {
+		/* Scripts get an empty array: still JSON. */
+		out(c, "%s", c->json ? "[]" : "no state yet");
+		return MC_OK;
+	}
+	if (rc != MC_OK)
+		return rc;
+	rc = store_load_all(s, &l, e);
+	store_close(s);
+	if (rc == MC_OK) {
+		if (c->json)
+			print_json(c, &l);
+		else
+			print_table(c, &l);
+	}
+	record_list_free(&l);
+	return rc;
 }

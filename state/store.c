@@ -506,8 +506,9 @@ store_open_ex(const char *path, int flags, size_t mapsize, struct store **out, s
 		int haslock = access(lockpath, F_OK) == 0;
 
 		free(lockpath);
-		/* Without a lock file no process has the file open: read it
-		 * without creating one.  One we may not write: the same. */
+		/* LMDB keeps its lock file while it has the file open, so
+		 * without one nobody is writing: read without creating it.  A
+		 * lock file we may not write: read without it too. */
 		lrc = haslock ? env_open(s, MDB_RDONLY, 0) : -1;
 		if (lrc != 0)
 			lrc = env_open(s, MDB_RDONLY | MDB_NOLOCK, 0);
@@ -569,6 +570,226 @@ store_schema(const struct store *s)
 	return s->schema;
 }
 
+/* ---- a fast reader of the flat JSON that store writes -------------------- */
+
+/* `ping` reads a day of conferences every minute; json-c takes some
+ * microseconds per object (allocations, a locale per parse).  The objects
+ * store writes are flat: json-c's plain output of strings and integers.
+ * flat_read parses exactly that form, and anything else (spaces, floats,
+ * nesting) is left to json-c, so both read the same values. */
+
+struct flat_key {
+	const char *name;
+	size_t len;
+	int is_str;
+	size_t off;          /* of a char * (is_str) or an int64_t in the struct */
+};
+
+#define FLAT_KEY(name, is_str, type, field) { name, sizeof name - 1, is_str, offsetof(type, field) }
+
+static const struct flat_key event_keys[] = {
+	FLAT_KEY("id", 0, struct event, id),
+	FLAT_KEY("course_id", 0, struct event, course_id),
+	FLAT_KEY("course_short", 1, struct event, course_short),
+	FLAT_KEY("course_name", 1, struct event, course_name),
+	FLAT_KEY("name", 1, struct event, name),
+	FLAT_KEY("module", 1, struct event, module),
+	FLAT_KEY("cmid", 0, struct event, cmid),
+	FLAT_KEY("url", 1, struct event, url),
+	FLAT_KEY("site_name", 1, struct event, site_name),
+	FLAT_KEY("start", 0, struct event, start),
+	FLAT_KEY("duration", 0, struct event, duration),
+	FLAT_KEY("missing", 0, struct event, missing),
+};
+
+/* The end of the JSON string starting after its opening quote, or NULL. */
+static const char *
+flat_str_end(const char *p, const char *end)
+{
+	for (; p < end; p++) {
+		if (*p == '"')
+			return p;
+		if ((unsigned char)*p < 0x20)
+			return NULL;
+		if (*p == '\\' && ++p == end)
+			return NULL;
+	}
+	return NULL;
+}
+
+static int
+hex4(const char *p, unsigned *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		unsigned c = (unsigned char)p[i], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			d = (c | 0x20) - 'a' + 10;
+		else
+			return -1;
+		*v = *v << 4 | d;
+	}
+	return 0;
+}
+
+/* Unescape the JSON string body [p, end) into a new string; NULL when it
+ * holds an escape json-c would read differently (or a NUL). */
+static char *
+flat_unescape(const char *p, const char *end)
+{
+	char *out = xmalloc((size_t)(end - p) + 1), *o = out;
+	unsigned u, lo;
+
+	while (p < end) {
+		if (*p != '\\') {
+			*o++ = *p++;
+			continue;
+		}
+		switch (p[1]) {
+		case '"': case '\\': case '/': *o++ = p[1]; break;
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u':
+			if (end - p < 6 || hex4(p + 2, &u) != 0 || u == 0)
+				goto refuse;
+			if (u >= 0xd800 && u <= 0xdbff) {
+				if (end - p < 12 || p[6] != '\\' || p[7] != 'u' || hex4(p + 8, &lo) != 0 ||
+				    lo < 0xdc00 || lo > 0xdfff)
+					goto refuse;
+				u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+				p += 6;
+			} else if (u >= 0xdc00 && u <= 0xdfff) {
+				goto refuse;
+			}
+			if (u < 0x80) {
+				*o++ = (char)u;
+			} else if (u < 0x800) {
+				*o++ = (char)(0xc0 | u >> 6);
+				*o++ = (char)(0x80 | (u & 0x3f));
+			} else if (u < 0x10000) {
+				*o++ = (char)(0xe0 | u >> 12);
+				*o++ = (char)(0x80 | (u >> 6 & 0x3f));
+				*o++ = (char)(0x80 | (u & 0x3f));
+			} else {
+				*o++ = (char)(0xf0 | u >> 18);
+				*o++ = (char)(0x80 | (u >> 12 & 0x3f));
+				*o++ = (char)(0x80 | (u >> 6 & 0x3f));
+				*o++ = (char)(0x80 | (u & 0x3f));
+			}
+			p += 4;
+			break;
+		default:
+			goto refuse;
+		}
+		p += 2;
+	}
+	*o = '\0';
+	return out;
+refuse:
+	free(out);
+	return NULL;
+}
+
+static int
+flat_int(const char *p, const char *end, int64_t *v)
+{
+	int neg = *p == '-';
+	uint64_t x = 0, lim;
+
+	if (neg)
+		p++;
+	if (p == end || (*p == '0' && end - p > 1))
+		return -1;
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9' || x > (lim - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		x = x * 10 + (uint64_t)(*p - '0');
+	}
+	*v = neg ? (int64_t)(0 - x) : (int64_t)x;
+	return 0;
+}
+
+/* Read the flat object [p, p + n) into the struct at obj by keys[]: every
+ * key present once, no other.  0, or -1 with the strings read so far
+ * freed (the caller then asks json-c). */
+static int
+flat_read(const char *p, size_t n, const struct flat_key *keys, size_t nkeys, void *obj)
+{
+	const char *end = p + n, *k, *kend, *v;
+	uint32_t seen = 0;
+	size_t i, next = 0;
+
+	if (n < 2 || *p != '{' || end[-1] != '}')
+		return -1;
+	p++;
+	end--;
+	while (p < end) {
+		if (*p != '"')
+			goto refuse;
+		k = p + 1;
+		kend = flat_str_end(k, end);
+		if (kend == NULL || kend + 1 >= end || kend[1] != ':')
+			goto refuse;
+		/* Keys come in the table's order: try the next one first. */
+		if (!(next < nkeys && keys[next].len == (size_t)(kend - k) &&
+		    memcmp(keys[next].name, k, keys[next].len) == 0)) {
+			for (next = 0; next < nkeys; next++)
+				if (keys[next].len == (size_t)(kend - k) &&
+				    memcmp(keys[next].name, k, keys[next].len) == 0)
+					break;
+		}
+		i = next++;
+		if (i >= nkeys || (seen & 1u << i))
+			goto refuse;
+		seen |= 1u << i;
+		p = kend + 2;
+		if (keys[i].is_str) {
+			char **dst = (char **)((char *)obj + keys[i].off);
+
+			if (p == end || *p != '"')
+				goto refuse;
+			v = flat_str_end(p + 1, end);
+			if (v == NULL)
+				goto refuse;
+			*dst = flat_unescape(p + 1, v);
+			if (*dst == NULL)
+				goto refuse;
+			p = v + 1;
+		} else {
+			for (v = p; v < end && *v != ','; v++)
+				;
+			if (flat_int(p, v, (int64_t *)(void *)((char *)obj + keys[i].off)) != 0)
+				goto refuse;
+			p = v;
+		}
+		if (p < end && *p++ != ',')
+			goto refuse;
+		if (p == end && p[-1] == ',')
+			goto refuse;
+	}
+	if (seen == (1u << nkeys) - 1)
+		return 0;
+refuse:
+	for (i = 0; i < nkeys; i++) {
+		if (keys[i].is_str && (seen & 1u << i)) {
+			char **dst = (char **)((char *)obj + keys[i].off);
+
+			free(*dst);
+			*dst = NULL;
+		}
+	}
+	return -1;
+}
+
 /* ---- encoding ---------------------------------------------------------- */
 
 static void
@@ -621,7 +842,7 @@ copy_str(json_object *o, const char *k, char *dst, size_t cap)
 }
 
 static int
-message_from_json(const char *p, size_t n, struct message *m)
+message_from_json_c(const char *p, size_t n, struct message *m)
 {
 	struct json_tokener *tok;
 	json_object *o, *v;
@@ -664,6 +885,68 @@ message_from_json(const char *p, size_t n, struct message *m)
 	return bad ? -1 : 0;
 }
 
+struct flat_message {
+	char *msg_id, *hash, *ping_id, *ping;
+	int64_t ping_at;
+};
+
+static const struct flat_key message_keys[] = {
+	FLAT_KEY("msg_id", 1, struct flat_message, msg_id),
+	FLAT_KEY("hash", 1, struct flat_message, hash),
+	FLAT_KEY("ping_id", 1, struct flat_message, ping_id),
+	FLAT_KEY("ping", 1, struct flat_message, ping),
+	FLAT_KEY("ping_at", 0, struct flat_message, ping_at),
+};
+
+static int
+copy_flat(const char *src, char *dst, size_t cap)
+{
+	size_t n = strlen(src);
+
+	if (n >= cap)
+		return -1;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+/* The stored message data into m: 0, or -1 when it is unreadable. */
+static int
+message_from_json(const char *p, size_t n, struct message *m)
+{
+	struct flat_message f = { 0 };
+	int bad = 0, i;
+
+	if (flat_read(p, n, message_keys, 5, &f) != 0)
+		return message_from_json_c(p, n, m);
+	memset(m, 0, sizeof *m);
+	bad |= copy_flat(f.msg_id, m->msg_id, sizeof m->msg_id);
+	bad |= copy_flat(f.hash, m->hash, sizeof m->hash);
+	bad |= copy_flat(f.ping_id, m->ping_id, sizeof m->ping_id);
+	m->ping_at = f.ping_at;
+	for (i = PING_NONE; i <= PING_DONE; i++)
+		if (strcmp(f.ping, ping_state_name((enum ping_state)i)) == 0)
+			break;
+	if (i > PING_DONE)
+		bad = 1;
+	else
+		m->ping = (enum ping_state)i;
+	free(f.msg_id);
+	free(f.hash);
+	free(f.ping_id);
+	free(f.ping);
+	return bad ? -1 : 0;
+}
+
+/* The stored conference into ev (zeroed first): 0, or -1. */
+static int
+event_read(const char *p, size_t n, struct event *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	if (flat_read(p, n, event_keys, sizeof event_keys / sizeof event_keys[0], ev) == 0)
+		return 0;
+	return event_from_json(p, n, ev, NULL) == MC_OK ? 0 : -1;
+}
+
 static enum mc_err
 unreadable(const struct store *s, int64_t id, const char *what, struct err *e)
 {
@@ -687,7 +970,7 @@ read_record(struct store *s, MDB_txn *txn, int64_t id, struct record *r, struct 
 	rc = mdb_get(txn, s->events, &k, &v);
 	if (rc != 0)
 		return rc;
-	if (event_from_json(v.mv_data, v.mv_size, &r->ev, NULL) != MC_OK || r->ev.id != id) {
+	if (event_read(v.mv_data, v.mv_size, &r->ev) != 0 || r->ev.id != id) {
 		event_free(&r->ev);
 		unreadable(s, id, "record", e);
 		return OP_FAILED;
@@ -955,7 +1238,7 @@ stored_start(struct store *s, MDB_txn *txn, int64_t id, int64_t *start, struct e
 		return 0;
 	if (rc != 0)
 		return rc;
-	if (event_from_json(v.mv_data, v.mv_size, &ev, NULL) != MC_OK) {
+	if (event_read(v.mv_data, v.mv_size, &ev) != 0) {
 		unreadable(s, id, "record", e);
 		return OP_FAILED;
 	}

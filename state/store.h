@@ -4,7 +4,8 @@
  *   meta      "schema", "site", "webhook_id", "last_sync" -> text
  *   events    8-byte big-endian event id -> event_to_json() of the event
  *   messages  8-byte big-endian event id -> JSON object
- *             {"msg_id":"…","hash":"…","ping_id":"…","ping":"none|claimed|sent|done","ping_at":N}
+ *             {"msg_id":"…","hash":"…","ping_id":"…",
+ *              "ping":"none|claimed|sent|done","ping_at":N}
  *   by_start  8-byte big-endian start + 8-byte big-endian id -> empty
  *
  * Every write is one transaction, so a crash leaves the last committed

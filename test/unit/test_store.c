@@ -86,7 +86,8 @@ make_record(struct record *r, int64_t id, int64_t start, int64_t n)
 	r->ev.duration = 60 * n;
 	r->ev.missing = n % 3;
 	snprintf(r->msg.msg_id, sizeof r->msg.msg_id, "%lld", 1100000000000000000LL + n);
-	snprintf(r->msg.hash, sizeof r->msg.hash, "%016llx", 0xfedcba9876543210ULL + (unsigned long long)n);
+	snprintf(r->msg.hash, sizeof r->msg.hash, "%016llx",
+	    0xfedcba9876543210ULL + (unsigned long long)n);
 	if (n % 2)
 		snprintf(r->msg.ping_id, sizeof r->msg.ping_id, "%lld", 1200000000000000000LL + n);
 	r->msg.ping = (enum ping_state)(n % 4);
@@ -589,6 +590,162 @@ test_keep_ping_and_set_ping(void **state)
 	store_close(s);
 }
 
+/* Strings of every kind survive the round trip. */
+static void
+test_strings(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->path, STORE_CREATE);
+	struct record r, got;
+	struct err e = { 0 };
+	char ctl[40];
+	int i;
+
+	for (i = 1; i < 32; i++)
+		ctl[i - 1] = (char)i;
+	ctl[31] = '\0';
+	make_record(&r, 1, 100, 1);
+	free(r.ev.name);
+	r.ev.name = strdup(ctl);
+	free(r.ev.course_name);
+	r.ev.course_name = strdup("\"quoted\" back\\slash /slash/ \x7f é € 😀 \\u0041");
+	free(r.ev.url);
+	r.ev.url = strdup("");
+	assert_int_equal(store_put(s, &r, &e), MC_OK);
+	assert_int_equal(store_get(s, 1, &got, &e), MC_OK);
+	assert_record_equal(&got, &r);
+	event_free(&got.ev);
+	event_free(&r.ev);
+	store_close(s);
+}
+
+/* The fast reader of stored JSON and json-c read the same values: texts
+ * in store's own form and in forms only json-c reads. */
+static void
+test_stored_json_forms(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const texts[] = {
+		/* store's form, with every escape */
+		"{\"id\":1,\"course_id\":-2,\"course_short\":\"a\\u00e9\\ud83d\\ude00\\/\\\"\\\\\","
+		"\"course_name\":\"\\b\\f\\n\\r\\t\\u0001\\u001f\",\"name\":\"n\",\"module\":\"m\","
+		"\"cmid\":0,\"url\":\"u\",\"site_name\":\"\",\"start\":9223372036854775807,"
+		"\"duration\":-9223372036854775808,\"missing\":3}",
+		/* keys in another order */
+		"{\"missing\":3,\"id\":1,\"course_short\":\"x\",\"course_id\":2,\"course_name\":\"c\","
+		"\"name\":\"n\",\"module\":\"m\",\"cmid\":0,\"url\":\"u\",\"site_name\":\"s\","
+		"\"start\":5,\"duration\":6}",
+		/* spaces, an unknown key, a duplicate: json-c's business */
+		"{ \"id\": 1, \"course_id\": 2, \"course_short\": \"x\", \"course_name\": \"c\", "
+		"\"name\": \"n\", \"module\": \"m\", \"cmid\": 0, \"url\": \"u\", \"site_name\": \"s\", "
+		"\"start\": 5, \"duration\": 6, \"missing\": 0 }",
+		"{\"id\":1,\"course_id\":2,\"course_short\":\"x\",\"course_name\":\"c\",\"name\":\"n\","
+		"\"module\":\"m\",\"cmid\":0,\"url\":\"u\",\"site_name\":\"s\",\"start\":5,\"duration\":6,"
+		"\"missing\":0,\"later\":\"field\"}",
+		"{\"id\":1,\"course_id\":2,\"course_short\":\"x\",\"course_name\":\"c\",\"name\":\"n\","
+		"\"name\":\"second\",\"module\":\"m\",\"cmid\":0,\"url\":\"u\",\"site_name\":\"s\","
+		"\"start\":5,\"duration\":6,\"missing\":0}",
+		/* a lone surrogate, a number too big, a missing field, a trailing comma */
+		"{\"id\":1,\"course_id\":2,\"course_short\":\"\\ud800\",\"course_name\":\"c\",\"name\":\"n\","
+		"\"module\":\"m\",\"cmid\":0,\"url\":\"u\",\"site_name\":\"s\",\"start\":5,\"duration\":6,"
+		"\"missing\":0}",
+		"{\"id\":1,\"course_id\":92233720368547758070,\"course_short\":\"x\",\"course_name\":\"c\","
+		"\"name\":\"n\",\"module\":\"m\",\"cmid\":0,\"url\":\"u\",\"site_name\":\"s\",\"start\":5,"
+		"\"duration\":6,\"missing\":0}",
+		"{\"id\":1,\"course_id\":2,\"course_short\":\"x\",\"course_name\":\"c\",\"name\":\"n\","
+		"\"module\":\"m\",\"cmid\":0,\"url\":\"u\",\"site_name\":\"s\",\"start\":5,\"duration\":6}",
+		"{\"id\":1,\"course_id\":2,\"course_short\":\"x\",\"course_name\":\"c\",\"name\":\"n\","
+		"\"module\":\"m\",\"cmid\":0,\"url\":\"u\",\"site_name\":\"s\",\"start\":5,\"duration\":6,"
+		"\"missing\":0,}",
+		"{\"id\":1}",
+		"",
+	};
+	unsigned char k[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
+	struct store *s = open_ok(f->path, STORE_CREATE);
+	struct record got;
+	struct event want;
+	struct err e = { 0 };
+	enum mc_err rc, wrc;
+	size_t i;
+
+	store_close(s);
+	for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		raw_put(f->path, "events", k, 8, texts[i], strlen(texts[i]));
+		s = open_ok(f->path, 0);
+		rc = store_get(s, 1, &got, &e);
+		store_close(s);
+		wrc = event_from_json(texts[i], strlen(texts[i]), &want, NULL);
+		if ((rc == MC_OK) != (wrc == MC_OK))
+			fail_msg("text %zu: store %d, json-c %d", i, rc, wrc);
+		if (rc != MC_OK) {
+			assert_int_equal(rc, MC_ERR_IO);
+			assert_non_null(strstr(e.msg, "(the record of conference 1 is unreadable)"));
+			continue;
+		}
+		assert_int_equal(got.ev.id, want.id);
+		assert_int_equal(got.ev.course_id, want.course_id);
+		assert_string_equal(got.ev.course_short, want.course_short);
+		assert_string_equal(got.ev.course_name, want.course_name);
+		assert_string_equal(got.ev.name, want.name);
+		assert_string_equal(got.ev.module, want.module);
+		assert_int_equal(got.ev.cmid, want.cmid);
+		assert_string_equal(got.ev.url, want.url);
+		assert_string_equal(got.ev.site_name, want.site_name);
+		assert_int_equal(got.ev.start, want.start);
+		assert_int_equal(got.ev.duration, want.duration);
+		assert_int_equal(got.ev.missing, want.missing);
+		if (i == 0) {
+			assert_string_equal(got.ev.course_short, "aé😀/\"\\");
+			assert_string_equal(got.ev.course_name, "\b\f\n\r\t\x01\x1f");
+		}
+		event_free(&got.ev);
+		event_free(&want);
+	}
+}
+
+/* lmdb-utils read what store writes, and what they copy store reads. */
+static void
+test_lmdb_tools(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->path, STORE_CREATE);
+	struct record in[3];
+	struct record_list l = { 0 };
+	struct err e = { 0 };
+	char cmd[2400], line[512], copy[400];
+	int i, found = 0;
+	FILE *p;
+
+	for (i = 0; i < 3; i++) {
+		make_record(&in[i], i + 1, 1000 - i, i);
+		assert_int_equal(store_put(s, &in[i], &e), MC_OK);
+	}
+	assert_int_equal(store_meta_put(s, "site", "https://a.example.edu", &e), MC_OK);
+	store_close(s);
+	snprintf(cmd, sizeof cmd, "mdb_stat -n -a '%s'", f->path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof line, p) != NULL)
+		if (strstr(line, "Status of by_start") || strstr(line, "Entries: 3"))
+			found++;
+	assert_int_equal(pclose(p), 0);
+	assert_true(found >= 4);   /* by_start, and 3 entries in by_start, events, messages */
+	snprintf(copy, sizeof copy, "%s/copy.mdb", f->dir);
+	snprintf(cmd, sizeof cmd, "mdb_dump -n -a '%s' | grep -v '^db_pagesize=' > '%s/dump' && "
+	    "mdb_load -n -f '%s/dump' '%s'", f->path, f->dir, f->dir, copy);
+	assert_int_equal(system(cmd), 0);
+	s = open_ok(copy, STORE_RDONLY);
+	assert_int_equal(store_check_site(s, "https://a.example.edu", &e), MC_OK);
+	assert_int_equal(store_load_all(s, &l, &e), MC_OK);
+	assert_int_equal(l.n, 3);
+	for (i = 0; i < 3; i++) {
+		assert_record_equal(&l.v[i], &in[2 - i]);
+		event_free(&in[2 - i].ev);
+	}
+	record_list_free(&l);
+	store_close(s);
+}
+
 /* ---- claims ------------------------------------------------------------ */
 
 static void
@@ -939,7 +1096,9 @@ test_damaged(void **state)
 	real = real_file(f, &n);
 	memcpy(&u, real + META_PSIZE, 4);
 	psize = u;
-	assert_int_equal(psize, (size_t)sysconf(_SC_PAGESIZE) > 32768 ? 32768 : (size_t)sysconf(_SC_PAGESIZE));
+	/* LMDB's page: the OS's, at most 32 KiB. */
+	assert_int_equal(psize, (size_t)sysconf(_SC_PAGESIZE) > 32768 ? 32768 :
+	    (size_t)sysconf(_SC_PAGESIZE));
 	assert_true(n > 6 * psize);
 
 	/* Random bytes. */
@@ -1244,6 +1403,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_site, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keep_ping_and_set_ping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_strings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stored_json_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lmdb_tools, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_growth, setup, teardown),
