@@ -26,6 +26,12 @@ enum mc_err verb_ping(struct ctx *c, struct err *e);
 enum mc_err verb_dump(struct ctx *c, struct err *e);
 enum mc_err verb_check(struct ctx *c, struct err *e);
 
+/* The Discord half of check (cmd/check_discord.c): get the webhook of
+ * c->cfg (loaded, http_global_init done) and print its id, name and
+ * channel with out(); posts nothing.  Errors as discord_get_webhook, the
+ * message starting "discord: ". */
+enum mc_err check_discord(struct ctx *c, struct err *e);
+
 /* Load c->cfg for the verb (need: CONFIG_NEED_*); remembers it for
  * redaction and freeing at exit. */
 enum mc_err ctx_load_config(struct ctx *c, unsigned need, struct err *e);

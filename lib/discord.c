@@ -396,7 +396,7 @@ wait_until(struct discord *d, int64_t until, const char *why, struct err *e)
 	if (left <= 0)
 		return MC_OK;
 	if (wall_us() + left > deadline_us(d))
-		return err_set(e, MC_ERR_TEMP, "run deadline reached: Discord %s asks to wait %.1f s more; "
+		return err_set(e, MC_ERR_TEMP, "run deadline reached: %s would wait %.1f s more; "
 		    "the next run carries on", why, (double)left / 1e6);
 	while (left > 0) {
 		ts.tv_sec = (time_t)(left / 1000000);
@@ -419,14 +419,15 @@ note_limits(struct discord *d, const struct discord_limits *l)
 	}
 }
 
-/* The first "errors" leaf of a 400 as "path: message" into out. */
-static int
+/* Up to *left leaves of a 400's "errors" tree as "path: message; ..."
+ * into out (path is scratch). */
+static void
 errors_path(json_object *node, struct buf *path, struct buf *out, int *left)
 {
 	json_object *errs, *first, *msg;
 
 	if (*left <= 0 || !json_object_is_type(node, json_type_object))
-		return 0;
+		return;
 	if (json_object_object_get_ex(node, "_errors", &errs) && json_object_is_type(errs, json_type_array) &&
 	    json_object_array_length(errs) > 0) {
 		first = json_object_array_get_idx(errs, 0);
@@ -449,19 +450,17 @@ errors_path(json_object *node, struct buf *path, struct buf *out, int *left)
 		if (path->data)
 			path->data[mark] = '\0';
 	}
-	return 1;
 }
 
 /* Classify an answer that is not 2xx, 429 or 5xx. */
 static enum mc_err
-classify(struct discord *d, enum op op, const char *msg_id, const struct http_response *r, struct err *e)
+classify(enum op op, const char *msg_id, const struct http_response *r, struct err *e)
 {
 	json_object *o = NULL, *v;
 	int code = -1;
 	const char *message = "";
 	enum mc_err rc;
 
-	(void)d;
 	if (r->body != NULL && r->len > 0)
 		o = json_tokener_parse(r->body);
 	if (o != NULL && json_object_is_type(o, json_type_object)) {
@@ -531,7 +530,7 @@ call(struct discord *d, enum op op, const char *method, const char *url, const c
 	/* A post has no idempotency key: never let libcurl resend it. */
 	req.fresh = op == OP_POST;
 	for (;;) {
-		rc = wait_until(d, d->next_ok, "rate limit", e);
+		rc = wait_until(d, d->next_ok, "Discord's rate limit", e);
 		if (rc != MC_OK)
 			return rc;
 		if (wall_us() >= deadline_us(d))
@@ -546,7 +545,7 @@ call(struct discord *d, enum op op, const char *method, const char *url, const c
 			err_set(e, rc, "Discord %s: %s", op_name[op], safe);
 			free(safe);
 			if (retry && ++tries < TRIES) {
-				rc = wait_until(d, mono_us() + backoff, "retry", e);
+				rc = wait_until(d, mono_us() + backoff, "a retry", e);
 				if (rc != MC_OK)
 					return rc;
 				backoff *= 2;
@@ -581,7 +580,7 @@ call(struct discord *d, enum op op, const char *method, const char *url, const c
 
 			http_response_free(resp);
 			if (op != OP_POST && ++tries < TRIES) {
-				rc = wait_until(d, mono_us() + (ra > backoff && ra < 60000000 ? ra : backoff), "retry", e);
+				rc = wait_until(d, mono_us() + (ra > backoff && ra < 60000000 ? ra : backoff), "a retry", e);
 				if (rc != MC_OK)
 					return rc;
 				backoff *= 2;
@@ -671,7 +670,7 @@ discord_post(struct discord *d, const char *body, char id_out[32], struct err *e
 	if (rc != MC_OK)
 		return rc;
 	if (r.status < 200 || r.status > 299) {
-		rc = classify(d, OP_POST, NULL, &r, e);
+		rc = classify(OP_POST, NULL, &r, e);
 		goto resp_free;
 	}
 	o = json_tokener_parse(r.body ? r.body : "");
@@ -706,7 +705,7 @@ discord_edit(struct discord *d, const char *msg_id, const char *body, struct err
 	if (rc != MC_OK)
 		return rc;
 	if (r.status < 200 || r.status > 299)
-		rc = classify(d, OP_EDIT, msg_id, &r, e);
+		rc = classify(OP_EDIT, msg_id, &r, e);
 	http_response_free(&r);
 	return rc;
 }
@@ -728,7 +727,7 @@ discord_delete(struct discord *d, const char *msg_id, struct err *e)
 	if (rc != MC_OK)
 		return rc;
 	if (r.status < 200 || r.status > 299)
-		rc = classify(d, OP_DELETE, msg_id, &r, e);
+		rc = classify(OP_DELETE, msg_id, &r, e);
 	http_response_free(&r);
 	return rc;
 }
@@ -749,7 +748,7 @@ discord_get_webhook(struct discord *d, char **name, char **channel_id, struct er
 	if (rc != MC_OK)
 		return rc;
 	if (r.status < 200 || r.status > 299) {
-		rc = classify(d, OP_GET, NULL, &r, e);
+		rc = classify(OP_GET, NULL, &r, e);
 		goto resp_free;
 	}
 	o = json_tokener_parse(r.body ? r.body : "");
