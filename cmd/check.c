@@ -39,17 +39,6 @@ site_free:
 	return rc;
 }
 
-/* The Discord half (issue of the Discord client): print the webhook's
- * name and channel from discord_get_webhook, posting nothing. */
-static enum mc_err
-check_discord(struct ctx *c, struct http *h, struct err *e)
-{
-	(void)c;
-	(void)h;
-	(void)e;
-	return MC_OK;
-}
-
 enum mc_err
 verb_check(struct ctx *c, struct err *e)
 {
@@ -66,7 +55,7 @@ verb_check(struct ctx *c, struct err *e)
 	out(c, "config: %s", c->cfg.file ? c->cfg.file : "(none: environment only)");
 	rc = check_moodle(c, h, e);
 	if (rc == MC_OK)
-		rc = check_discord(c, h, e);
+		rc = check_discord(c, e);
 	http_free(h);
 	http_global_cleanup();
 	return rc;

@@ -56,7 +56,8 @@ check_fails() {
 	  $(moodle_time 1800)  MATH1  Q&A 🎉 @everyone **bold** <live>  $MOODLE_URL/mod/bigbluebuttonbn/view.php?id=101
 	  $(moodle_time 90000)  PHYS2  Lab_review *not* italic  $MOODLE_URL/mod/bigbluebuttonbn/view.php?id=102
 	EOF
-	grep -v '^conferences: ' <<<"$output" | diff -u "$T/expected" -
+	grep -v '^conferences: \|^discord: ' <<<"$output" | diff -u "$T/expected" -
+	[ "$(grep -c '^discord: webhook 123456789012345678 ' <<<"$output")" -eq 1 ]
 	[[ "$(grep '^conferences: ' <<<"$output")" == "conferences: 3 from "*" to "* ]]
 	[ "$(moodle_calls)" = "login,core_webservice_get_site_info,core_enrol_get_users_courses,core_calendar_get_calendar_events,mod_bigbluebuttonbn_get_bigbluebuttonbns_by_courses" ]
 	# The exact parameters of the calls.
@@ -209,12 +210,13 @@ check_fails() {
 
 @test "a ready token: no login; refused: 77 saying to make a new one" {
 	moodle_start mixed
+	moodle_discord
 	write_config "$CFG" <<-EOF
 	[moodle]
 	url = $MOODLE_URL
 	token = $TOKEN
 	[discord]
-	webhook_url = http://127.0.0.1:9/api/v10/webhooks/123456789012345678/$HOOKTOK
+	webhook_url = $WEBHOOK_URL
 	EOF
 	run "$MOODLECORD" -c "$CFG" check
 	echo "$output"

@@ -16,7 +16,8 @@
 #   moodle_time OFFSET         local "YYYY-MM-DD HH:MM" of MOODLE_BASE+OFFSET
 #   moodle_config FILE [USER [PASSWORD]]
 #                              a config for the fake (alice of mixed.json
-#                              by default) with a loopback webhook URL
+#                              by default) and a fake_discord webhook
+#                              (started on first use; WEBHOOK_URL)
 #
 # Examples of edits:
 #   moodle_edit '(.activities[] | select(.event == 501) | .start) = 5400'   move
@@ -58,7 +59,14 @@ moodle_time() {
 	date -d "@$((MOODLE_BASE + $1))" '+%Y-%m-%d %H:%M'
 }
 
+moodle_discord() {
+	[ -n "${WEBHOOK_URL:-}" ] && return 0
+	start_fake fake_discord DISCORD_PORT --webhook 123456789012345678/Hook-Sekr3t-token || return 1
+	WEBHOOK_URL="http://127.0.0.1:$DISCORD_PORT/api/v10/webhooks/123456789012345678/Hook-Sekr3t-token"
+}
+
 moodle_config() {
+	moodle_discord || return 1
 	write_config "$1" <<-EOF
 	[moodle]
 	url = $MOODLE_URL
@@ -66,7 +74,7 @@ moodle_config() {
 	password = ${3:-Alice-Sekr3t-pw}
 
 	[discord]
-	webhook_url = http://127.0.0.1:9/api/v10/webhooks/123456789012345678/Hook-Sekr3t-token
+	webhook_url = $WEBHOOK_URL
 
 	[state]
 	path = $T/state.mdb
