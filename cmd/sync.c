@@ -308,7 +308,7 @@ sync_with(struct ctx *c, struct http *h, struct err *e)
 
 	rc = moodle_fetch(cfg, h, now, &site, &evs, e);
 	if (rc != MC_OK)
-		return rc;
+		goto events_free;
 
 	r.c = c;
 	r.ro.role_id = cfg->role_id;
