@@ -1,9 +1,188 @@
-/* ping: not built yet (a later issue finishes it). */
+/* ping: the role ping before each conference, once, and the cleanup of
+ * ping messages of conferences that are over.
+ *
+ * Run every minute, so the path with nothing to do is kept short: config
+ * (no password command: CONFIG_NEED_MOODLE is not asked), lock, a
+ * read-only transaction over the due window of by_start, the plan, exit.
+ * No libcurl, no network, no write transaction.  Only a plan with work in
+ * it reopens the state read-write and starts the Discord client. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cmd.h"
+#include "discord.h"
+#include "due.h"
+#include "http.h"
+#include "lock.h"
+#include "render.h"
+#include "store.h"
+
+/* A lock held this long belongs to a run that hangs: an error, not busy. */
+#define PING_LOCK_STALE 3600
+
+static void
+say_plan(struct ctx *c, const struct record_list *recs, const struct due_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		const struct record *r = &recs->v[p->v[i].rec];
+		char when[32];
+
+		out(c, "%s  %s  %s  %s%s", p->v[i].kind == DUE_DELETE ? "delete-ping" : "ping",
+		    fmt_local_time((time_t)r->ev.start, when),
+		    r->ev.course_short && *r->ev.course_short ? r->ev.course_short :
+		    r->ev.course_name ? r->ev.course_name : "",
+		    r->ev.name ? r->ev.name : "",
+		    p->v[i].kind == DUE_PING_STARTED ? "  (started)" : "");
+	}
+}
+
+/* Post the ping of r: claim it, post, record the message id.  A post that
+ * failed releases the claim so the next run tries again. */
+static enum mc_err
+ping_one(struct ctx *c, struct store *s, struct discord *d, const struct record *r,
+    struct err *e)
+{
+	const struct render_opts opts = {
+		.role_id = c->cfg.role_id,
+		.username = c->cfg.discord_username,
+	};
+	struct err e2 = { 0 };
+	char id[32] = "";
+	char *body;
+	enum mc_err rc;
+	int64_t now = (int64_t)time(NULL);
+	int won = 0;
+
+	rc = store_ping_claim(s, r->ev.id, now, DUE_STALE_CLAIM, &won, e);
+	if (rc == MC_ERR_NOTFOUND) {
+		info(c, "ping: %s is gone from the state, skipped", r->ev.name);
+		return MC_OK;
+	}
+	if (rc != MC_OK)
+		return rc;
+	if (!won) {
+		info(c, "ping: %s is claimed by another run, skipped", r->ev.name);
+		return MC_OK;
+	}
+	body = render_ping(&r->ev, &opts, now);
+	rc = discord_post(d, body, id, e);
+	free(body);
+	if (rc != MC_OK) {
+		if (store_set_ping(s, r->ev.id, PING_NONE, "", 0, &e2) != MC_OK)
+			warn(c, "ping: %s", e2.msg);
+		return err_prefix(e, "ping of '%s' not posted (the next run tries again): ",
+		    r->ev.name);
+	}
+	rc = store_set_ping(s, r->ev.id, PING_SENT, id, now, e);
+	if (rc != MC_OK)
+		return err_prefix(e, "ping of '%s' posted as %s but not recorded: ",
+		    r->ev.name, id);
+	info(c, "pinged: %s (message %s)", r->ev.name, id);
+	return MC_OK;
+}
+
+/* Delete the ping message of r, over; a message already gone counts. */
+static enum mc_err
+unping_one(struct ctx *c, struct store *s, struct discord *d, const struct record *r,
+    struct err *e)
+{
+	enum mc_err rc = MC_OK;
+
+	if (r->msg.ping_id[0] != '\0') {
+		rc = discord_delete(d, r->msg.ping_id, e);
+		if (rc == MC_ERR_NOTFOUND)
+			rc = MC_OK;
+		if (rc != MC_OK)
+			return err_prefix(e, "ping message of '%s' not deleted: ", r->ev.name);
+	}
+	rc = store_set_ping(s, r->ev.id, PING_DONE, r->msg.ping_id, (int64_t)time(NULL), e);
+	if (rc == MC_ERR_NOTFOUND)
+		rc = MC_OK;
+	if (rc != MC_OK)
+		return rc;
+	info(c, "deleted ping: %s", r->ev.name);
+	return MC_OK;
+}
+
+static enum mc_err
+apply(struct ctx *c, const struct record_list *recs, const struct due_plan *p,
+    struct err *e)
+{
+	const struct config *cfg = &c->cfg;
+	struct store *s = NULL;
+	struct discord *d = NULL;
+	enum mc_err rc;
+	size_t i;
+
+	rc = store_open(cfg->state_path, 0, &s, e);
+	if (rc != MC_OK)
+		return rc;
+	rc = http_global_init(e);
+	if (rc != MC_OK)
+		goto store_close;
+	d = discord_new(cfg->webhook_url, cfg->thread_id, (long)cfg->connect_timeout,
+	    (long)cfg->timeout, (int64_t)c->started + cfg->deadline, e);
+	if (d == NULL) {
+		rc = e->kind;
+		goto http_cleanup;
+	}
+	for (i = 0; i < p->n && rc == MC_OK; i++) {
+		const struct record *r = &recs->v[p->v[i].rec];
+
+		if (p->v[i].kind == DUE_DELETE)
+			rc = unping_one(c, s, d, r, e);
+		else
+			rc = ping_one(c, s, d, r, e);
+	}
+	discord_free(d);
+http_cleanup:
+	http_global_cleanup();
+store_close:
+	store_close(s);
+	return rc;
+}
 
 enum mc_err
 verb_ping(struct ctx *c, struct err *e)
 {
-	(void)c;
-	return err_set(e, MC_ERR_UNAVAILABLE, "'ping' is not built yet in this version");
+	struct record_list recs = { 0 };
+	struct due_plan plan = { 0 };
+	struct store *s = NULL;
+	struct lock *lk = NULL;
+	int64_t now = (int64_t)c->started, from, to;
+	enum mc_err rc;
+
+	rc = ctx_load_config(c, CONFIG_NEED_STATE | CONFIG_NEED_DISCORD, e);
+	if (rc != MC_OK)
+		return rc;
+	rc = lock_take(c->cfg.state_path, "ping", PING_LOCK_STALE, &lk, e);
+	if (rc != MC_OK)
+		return rc;
+	rc = store_open(c->cfg.state_path, STORE_RDONLY, &s, e);
+	if (rc == MC_ERR_NOTFOUND) {
+		info(c, "ping: no state yet (run sync first), nothing to do");
+		rc = MC_OK;
+		goto lock_release;
+	}
+	if (rc != MC_OK)
+		goto lock_release;
+	due_window(now, c->cfg.ping_minutes, c->cfg.meeting_minutes, &from, &to);
+	rc = store_load_window(s, from, to, &recs, e);
+	store_close(s);
+	if (rc != MC_OK)
+		goto lock_release;
+	due_plan(&recs, now, c->cfg.ping_minutes, c->cfg.meeting_minutes, &plan);
+	if (c->dry_run)
+		say_plan(c, &recs, &plan);
+	else if (plan.n == 0)
+		info(c, "ping: nothing to do");
+	else
+		rc = apply(c, &recs, &plan, e);
+	due_plan_free(&plan);
+	record_list_free(&recs);
+lock_release:
+	lock_release(lk);
+	return rc;
 }

@@ -1,0 +1,73 @@
+/* due: the ping window and the cleanup of ping messages. */
+#include "due.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void
+due_window(int64_t now, int64_t ping_minutes, int64_t meeting_minutes,
+    int64_t *from, int64_t *to)
+{
+	int64_t back = (meeting_minutes + ping_minutes) * 60;
+
+	if (back < DUE_MIN_LOOKBACK)
+		back = DUE_MIN_LOOKBACK;
+	*from = now - back;
+	*to = now + ping_minutes * 60 + 1;
+}
+
+int
+due_claimable(const struct message *m, int64_t now)
+{
+	if (m->ping == PING_NONE)
+		return 1;
+	return m->ping == PING_CLAIMED && now - m->ping_at > DUE_STALE_CLAIM;
+}
+
+static void
+add(struct due_plan *p, size_t *cap, size_t rec, enum due_kind kind)
+{
+	if (p->n == *cap) {
+		*cap = *cap ? *cap * 2 : 4;
+		p->v = xrealloc(p->v, *cap * sizeof *p->v);
+	}
+	p->v[p->n].rec = rec;
+	p->v[p->n].kind = kind;
+	p->n++;
+}
+
+void
+due_plan(const struct record_list *recs, int64_t now, int64_t ping_minutes,
+    int64_t meeting_minutes, struct due_plan *out)
+{
+	int64_t lead = ping_minutes * 60;
+	size_t i, cap = 0;
+
+	memset(out, 0, sizeof *out);
+	for (i = 0; i < recs->n; i++) {
+		const struct record *r = &recs->v[i];
+		int64_t start = r->ev.start;
+
+		if (!due_claimable(&r->msg, now))
+			continue;
+		if (start - lead <= now && now < start)
+			add(out, &cap, i, DUE_PING);
+		else if (start <= now && now < start + lead &&
+		    now < event_end(&r->ev, meeting_minutes))
+			add(out, &cap, i, DUE_PING_STARTED);
+	}
+	out->npings = out->n;
+	for (i = 0; i < recs->n; i++) {
+		const struct record *r = &recs->v[i];
+
+		if (r->msg.ping == PING_SENT && now >= event_end(&r->ev, meeting_minutes))
+			add(out, &cap, i, DUE_DELETE);
+	}
+}
+
+void
+due_plan_free(struct due_plan *p)
+{
+	free(p->v);
+	memset(p, 0, sizeof *p);
+}
