@@ -2,10 +2,13 @@
  * ping messages of conferences that are over.
  *
  * Run every minute, so the path with nothing to do is kept short: config
- * (no password command: CONFIG_NEED_MOODLE is not asked), lock, a
- * read-only transaction over the due window of by_start, the plan, exit.
- * No libcurl, no network, no write transaction.  Only a plan with work in
- * it reopens the state read-write and starts the Discord client. */
+ * (no password command: CONFIG_NEED_MOODLE is not asked; it comes before
+ * the lock, which lives beside the state file the config names), lock, a
+ * read-only transaction over the due window of by_start (lib/due.h), the
+ * plan, exit.  No libcurl, no network, no write transaction.  Only a plan
+ * with work in it reopens the state read-write and starts the Discord
+ * client.  Each ping is claimed in LMDB before it is posted, so two runs
+ * that the lock does not keep apart still ping once. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -108,6 +108,18 @@ fingerprint() { printf '%s %s\n' "$(stat -c '%s %Y' "$STATE")" "$(cksum <"$STATE
 	[ "$(fingerprint)" = "$before" ]
 }
 
+@test "nothing due: no socket, the state file opened read-only (strace)" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	{ conf 1 $((NOW + 3600)); conf 2 $((NOW - 1800)) 0 sent 1300000000000000001 $((NOW - 2100)); } | put
+	# LeakSanitizer cannot run under ptrace; the other tests cover leaks.
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
+	    strace -f -qq -o "$T/trace" -e trace=socket,connect,openat "$MOODLECORD" -c "$CFG" ping
+	! grep -E 'socket\(|connect\(' "$T/trace"
+	grep -F "\"$STATE\"" "$T/trace" >"$T/opens"
+	[ -s "$T/opens" ]
+	! grep -v O_RDONLY "$T/opens"
+}
+
 @test "no state yet: exit 0, no call" {
 	run "$MOODLECORD" -c "$CFG" -v ping
 	[ "$status" -eq 0 ]
