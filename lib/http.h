@@ -61,8 +61,10 @@ void http_free(struct http *h);
 /* Send req and fill resp (the caller frees it with http_response_free).
  * Returns MC_OK whenever an HTTP answer of any status arrived (the caller
  * judges the status).  Otherwise returns MC_ERR_TEMP (connect, timeout,
- * lost, TLS) or MC_ERR_DATA (too big), sets *fail, and fills e with one
- * line that never holds a query string or form field. */
+ * lost, TLS), MC_ERR_DATA (too big) or MC_ERR_CONFIG (not an http or
+ * https URL), sets *fail, and fills e with one line that never holds a
+ * query string or form field.  A timeout before the request went out
+ * (connect or TLS handshake) is HTTP_FAIL_CONNECT: nothing was sent. */
 enum mc_err http_send(struct http *h, const struct http_request *req,
     struct http_response *resp, enum http_fail *fail, struct err *e);
 
