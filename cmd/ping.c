@@ -41,8 +41,21 @@ say_plan(struct ctx *c, const struct record_list *recs, const struct due_plan *p
 	}
 }
 
-/* Post the ping of r: claim it, post, record the message id.  A post that
- * failed releases the claim so the next run tries again. */
+/* Put the ping of conference id back to none, so the next run tries again. */
+static void
+release(struct ctx *c, struct store *s, int64_t id)
+{
+	struct err e = { 0 };
+
+	if (store_set_ping(s, id, PING_NONE, "", 0, &e) != MC_OK &&
+	    e.kind != MC_ERR_NOTFOUND)
+		warn(c, "ping: %s", e.msg);
+}
+
+/* Post the ping of r: claim it, post, record the message id.  The
+ * conference is read again once claimed: sync may have changed or moved
+ * it since the plan was made.  A post that failed releases the claim so
+ * the next run tries again. */
 static enum mc_err
 ping_one(struct ctx *c, struct store *s, struct discord *d, const struct record *r,
     struct err *e)
@@ -51,7 +64,8 @@ ping_one(struct ctx *c, struct store *s, struct discord *d, const struct record 
 		.role_id = c->cfg.role_id,
 		.username = c->cfg.discord_username,
 	};
-	struct err e2 = { 0 };
+	struct record cur = { 0 };
+	enum due_kind kind;
 	char id[32] = "";
 	char *body;
 	enum mc_err rc;
@@ -69,44 +83,73 @@ ping_one(struct ctx *c, struct store *s, struct discord *d, const struct record 
 		info(c, "ping: %s is claimed by another run, skipped", r->ev.name);
 		return MC_OK;
 	}
-	body = render_ping(&r->ev, &opts, now);
+	rc = store_get(s, r->ev.id, &cur, e);
+	if (rc == MC_ERR_NOTFOUND)
+		return MC_OK;
+	if (rc != MC_OK) {
+		release(c, s, r->ev.id);
+		return rc;
+	}
+	if (!due_ping_window(&cur.ev, now, c->cfg.ping_minutes, c->cfg.meeting_minutes, &kind)) {
+		release(c, s, cur.ev.id);
+		info(c, "ping: %s has moved, no longer due", cur.ev.name);
+		goto event_free;
+	}
+	body = render_ping(&cur.ev, &opts, now);
 	rc = discord_post(d, body, id, e);
 	free(body);
 	if (rc != MC_OK) {
-		if (store_set_ping(s, r->ev.id, PING_NONE, "", 0, &e2) != MC_OK)
-			warn(c, "ping: %s", e2.msg);
-		return err_prefix(e, "ping of '%s' not posted (the next run tries again): ",
-		    r->ev.name);
+		release(c, s, cur.ev.id);
+		err_prefix(e, "ping of '%s' not posted (the next run tries again): ", cur.ev.name);
+		goto event_free;
 	}
-	rc = store_set_ping(s, r->ev.id, PING_SENT, id, now, e);
-	if (rc != MC_OK)
-		return err_prefix(e, "ping of '%s' posted as %s but not recorded: ",
-		    r->ev.name, id);
-	info(c, "pinged: %s (message %s)", r->ev.name, id);
-	return MC_OK;
+	rc = store_set_ping(s, cur.ev.id, PING_SENT, id, now, e);
+	if (rc != MC_OK) {
+		err_prefix(e, "ping of '%s' posted as %s but not recorded: ", cur.ev.name, id);
+		goto event_free;
+	}
+	info(c, "pinged: %s (message %s)", cur.ev.name, id);
+event_free:
+	event_free(&cur.ev);
+	return rc;
 }
 
-/* Delete the ping message of r, over; a message already gone counts. */
+/* Delete the ping message of r, over; a message already gone counts.
+ * Read again first: sync may have removed the conference (and its ping
+ * message) or moved it since the plan was made. */
 static enum mc_err
 unping_one(struct ctx *c, struct store *s, struct discord *d, const struct record *r,
     struct err *e)
 {
-	enum mc_err rc = MC_OK;
+	struct record cur = { 0 };
+	enum mc_err rc;
+	int64_t now = (int64_t)time(NULL);
 
-	if (r->msg.ping_id[0] != '\0') {
-		rc = discord_delete(d, r->msg.ping_id, e);
-		if (rc == MC_ERR_NOTFOUND)
-			rc = MC_OK;
-		if (rc != MC_OK)
-			return err_prefix(e, "ping message of '%s' not deleted: ", r->ev.name);
-	}
-	rc = store_set_ping(s, r->ev.id, PING_DONE, r->msg.ping_id, (int64_t)time(NULL), e);
+	rc = store_get(s, r->ev.id, &cur, e);
 	if (rc == MC_ERR_NOTFOUND)
-		rc = MC_OK;
+		return MC_OK;
 	if (rc != MC_OK)
 		return rc;
-	info(c, "deleted ping: %s", r->ev.name);
-	return MC_OK;
+	if (!due_unping(&cur, now, c->cfg.meeting_minutes) ||
+	    strcmp(cur.msg.ping_id, r->msg.ping_id) != 0)
+		goto event_free;
+	if (cur.msg.ping_id[0] != '\0') {
+		rc = discord_delete(d, cur.msg.ping_id, e);
+		if (rc == MC_ERR_NOTFOUND)
+			rc = MC_OK;
+		if (rc != MC_OK) {
+			err_prefix(e, "ping message of '%s' not deleted: ", cur.ev.name);
+			goto event_free;
+		}
+	}
+	rc = store_set_ping(s, cur.ev.id, PING_DONE, cur.msg.ping_id, now, e);
+	if (rc == MC_ERR_NOTFOUND)
+		rc = MC_OK;
+	else if (rc == MC_OK)
+		info(c, "deleted ping: %s", cur.ev.name);
+event_free:
+	event_free(&cur.ev);
+	return rc;
 }
 
 static enum mc_err

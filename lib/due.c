@@ -36,33 +36,49 @@ add(struct due_plan *p, size_t *cap, size_t rec, enum due_kind kind)
 	p->n++;
 }
 
+int
+due_ping_window(const struct event *ev, int64_t now, int64_t ping_minutes,
+    int64_t meeting_minutes, enum due_kind *kind)
+{
+	int64_t lead = ping_minutes * 60;
+
+	if (ev->start - lead <= now && now < ev->start) {
+		*kind = DUE_PING;
+		return 1;
+	}
+	if (ev->start <= now && now < ev->start + lead &&
+	    now < event_end(ev, meeting_minutes)) {
+		*kind = DUE_PING_STARTED;
+		return 1;
+	}
+	return 0;
+}
+
+int
+due_unping(const struct record *r, int64_t now, int64_t meeting_minutes)
+{
+	return r->msg.ping == PING_SENT && now >= event_end(&r->ev, meeting_minutes);
+}
+
 void
 due_plan(const struct record_list *recs, int64_t now, int64_t ping_minutes,
     int64_t meeting_minutes, struct due_plan *out)
 {
-	int64_t lead = ping_minutes * 60;
+	enum due_kind kind;
 	size_t i, cap = 0;
 
 	memset(out, 0, sizeof *out);
 	for (i = 0; i < recs->n; i++) {
 		const struct record *r = &recs->v[i];
-		int64_t start = r->ev.start;
 
-		if (!due_claimable(&r->msg, now))
-			continue;
-		if (start - lead <= now && now < start)
-			add(out, &cap, i, DUE_PING);
-		else if (start <= now && now < start + lead &&
-		    now < event_end(&r->ev, meeting_minutes))
-			add(out, &cap, i, DUE_PING_STARTED);
+		if (due_claimable(&r->msg, now) &&
+		    due_ping_window(&r->ev, now, ping_minutes, meeting_minutes, &kind))
+			add(out, &cap, i, kind);
 	}
 	out->npings = out->n;
-	for (i = 0; i < recs->n; i++) {
-		const struct record *r = &recs->v[i];
-
-		if (r->msg.ping == PING_SENT && now >= event_end(&r->ev, meeting_minutes))
+	for (i = 0; i < recs->n; i++)
+		if (due_unping(&recs->v[i], now, meeting_minutes))
 			add(out, &cap, i, DUE_DELETE);
-	}
 }
 
 void

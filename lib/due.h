@@ -46,9 +46,17 @@ struct due_plan {
 void due_window(int64_t now, int64_t ping_minutes, int64_t meeting_minutes,
     int64_t *from, int64_t *to);
 
-/* Is r's ping open for a run at now: never pinged, or claimed more than
+/* Is the ping open for a run at now: never pinged, or claimed more than
  * DUE_STALE_CLAIM seconds ago? */
 int due_claimable(const struct message *m, int64_t now);
+
+/* Is ev in a ping window at now, whatever its ping state: 1 with *kind
+ * DUE_PING or DUE_PING_STARTED (see enum due_kind), else 0. */
+int due_ping_window(const struct event *ev, int64_t now, int64_t ping_minutes,
+    int64_t meeting_minutes, enum due_kind *kind);
+
+/* Is the ping message of r to be deleted at now: sent, and r over? */
+int due_unping(const struct record *r, int64_t now, int64_t meeting_minutes);
 
 /* Fill out (zeroed first) with what is due at now among recs:
  * - DUE_PING / DUE_PING_STARTED for each claimable record in its ping

@@ -283,6 +283,26 @@ fingerprint() { printf '%s %s\n' "$(stat -c '%s %Y' "$STATE")" "$(cksum <"$STATE
 	[ "$(ping_state 1)" = sent ]
 }
 
+@test "sync changes the state while a ping run is in flight: the run acts on what is stored now" {
+	{
+		conf 1 $((NOW + 240))
+		conf 2 $((NOW + 250))
+		conf 3 $((NOW - 6000)) 0 sent 1300000000000000003 $((NOW - 6300))
+	} | put
+	discord_admin "hold?next=1"
+	"$MOODLECORD" -c "$CFG" -v ping >"$T/out" 2>&1 &
+	pid=$!
+	discord_wait_held
+	# Meanwhile sync moves 2 to tomorrow and 3 (over, pinged) to next week.
+	conf 2 $((NOW + 86400)) | put
+	conf 3 $((NOW + 604800)) | put
+	discord_admin release
+	wait "$pid"
+	[ "$(ncalls)" -eq 1 ]
+	[ "$(ping_state 1) $(ping_state 2) $(ping_state 3)" = "sent none none" ]
+	grep -qx "ping: Session 2 has moved, no longer due" "$T/out"
+}
+
 # A second path to the same state whose ping lock is another file: the
 # data and LMDB lock files are shared (symlinks), the run lock is not, so
 # only the claim in LMDB keeps two runs from pinging twice.

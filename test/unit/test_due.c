@@ -212,6 +212,38 @@ test_many(void **state)
 }
 
 static void
+test_single(void **state)
+{
+	struct record r = { 0 };
+	enum due_kind k = DUE_DELETE;
+
+	(void)state;
+	r.ev.start = S;
+	/* the window alone, whatever the ping state */
+	r.msg.ping = PING_SENT;
+	assert_int_equal(due_ping_window(&r.ev, S - LEAD - 1, PMIN, MMIN, &k), 0);
+	assert_int_equal(due_ping_window(&r.ev, S - LEAD, PMIN, MMIN, &k), 1);
+	assert_int_equal(k, DUE_PING);
+	assert_int_equal(due_ping_window(&r.ev, S, PMIN, MMIN, &k), 1);
+	assert_int_equal(k, DUE_PING_STARTED);
+	assert_int_equal(due_ping_window(&r.ev, S + LEAD, PMIN, MMIN, &k), 0);
+	/* unping: sent and over only */
+	assert_int_equal(due_unping(&r, S + MMIN * 60 - 1, MMIN), 0);
+	assert_int_equal(due_unping(&r, S + MMIN * 60, MMIN), 1);
+	r.msg.ping = PING_DONE;
+	assert_int_equal(due_unping(&r, S + MMIN * 60, MMIN), 0);
+	/* claimable */
+	r.msg.ping = PING_NONE;
+	assert_int_equal(due_claimable(&r.msg, S), 1);
+	r.msg.ping = PING_CLAIMED;
+	r.msg.ping_at = S - DUE_STALE_CLAIM;
+	assert_int_equal(due_claimable(&r.msg, S), 0);
+	assert_int_equal(due_claimable(&r.msg, S + 1), 1);
+	r.msg.ping = PING_SENT;
+	assert_int_equal(due_claimable(&r.msg, S + 86400), 0);
+}
+
+static void
 test_window(void **state)
 {
 	int64_t from, to;
@@ -243,6 +275,7 @@ main(void)
 		cmocka_unit_test(test_delete_when_over),
 		cmocka_unit_test(test_zero_minutes),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_single),
 		cmocka_unit_test(test_window),
 	};
 
