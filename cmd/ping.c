@@ -37,7 +37,8 @@ say_plan(struct ctx *c, const struct record_list *recs, const struct due_plan *p
 		    r->ev.course_short && *r->ev.course_short ? r->ev.course_short :
 		    r->ev.course_name ? r->ev.course_name : "",
 		    r->ev.name ? r->ev.name : "",
-		    p->v[i].kind == DUE_PING_STARTED ? "  (started)" : "");
+		    p->v[i].kind == DUE_PING_STARTED ? "  (started)" :
+		    p->v[i].replace ? "  (moved: replaces its ping)" : "");
 	}
 }
 
@@ -52,13 +53,46 @@ release(struct ctx *c, struct store *s, int64_t id)
 		warn(c, "ping: %s", e.msg);
 }
 
+/* A conference moved later after its ping was sent: delete that ping
+ * message and set the ping back to none, so that it is pinged anew. */
+static enum mc_err
+unping_moved(struct ctx *c, struct store *s, struct discord *d, const struct record *r,
+    struct err *e)
+{
+	struct record cur = { 0 };
+	enum mc_err rc;
+
+	rc = store_get(s, r->ev.id, &cur, e);
+	if (rc != MC_OK)
+		return rc;
+	if (!due_moved(&cur, c->cfg.ping_minutes) ||
+	    strcmp(cur.msg.ping_id, r->msg.ping_id) != 0)
+		goto event_free;
+	if (cur.msg.ping_id[0] != '\0') {
+		rc = discord_delete(d, cur.msg.ping_id, e);
+		if (rc == MC_ERR_NOTFOUND)
+			rc = MC_OK;
+		if (rc != MC_OK) {
+			err_prefix(e, "the old ping message of '%s' (moved) not deleted: ",
+			    cur.ev.name);
+			goto event_free;
+		}
+	}
+	rc = store_set_ping(s, cur.ev.id, PING_NONE, "", 0, e);
+	if (rc == MC_OK)
+		info(c, "deleted ping: %s (moved, pinged again)", cur.ev.name);
+event_free:
+	event_free(&cur.ev);
+	return rc;
+}
+
 /* Post the ping of r: claim it, post, record the message id.  The
  * conference is read again once claimed: sync may have changed or moved
  * it since the plan was made.  A post that failed releases the claim so
  * the next run tries again. */
 static enum mc_err
 ping_one(struct ctx *c, struct store *s, struct discord *d, const struct record *r,
-    struct err *e)
+    int replace, struct err *e)
 {
 	const struct render_opts opts = {
 		.role_id = c->cfg.role_id,
@@ -72,6 +106,13 @@ ping_one(struct ctx *c, struct store *s, struct discord *d, const struct record 
 	int64_t now = (int64_t)time(NULL);
 	int won = 0;
 
+	if (replace) {
+		rc = unping_moved(c, s, d, r, e);
+		if (rc == MC_ERR_NOTFOUND)
+			return MC_OK;
+		if (rc != MC_OK)
+			return rc;
+	}
 	rc = store_ping_claim(s, r->ev.id, now, DUE_STALE_CLAIM, &won, e);
 	if (rc == MC_ERR_NOTFOUND) {
 		info(c, "ping: %s is gone from the state, skipped", r->ev.name);
@@ -180,7 +221,7 @@ apply(struct ctx *c, const struct record_list *recs, const struct due_plan *p,
 		if (p->v[i].kind == DUE_DELETE)
 			rc = unping_one(c, s, d, r, e);
 		else
-			rc = ping_one(c, s, d, r, e);
+			rc = ping_one(c, s, d, r, p->v[i].replace, e);
 	}
 	discord_free(d);
 http_cleanup:

@@ -25,7 +25,7 @@ due_claimable(const struct message *m, int64_t now)
 }
 
 static void
-add(struct due_plan *p, size_t *cap, size_t rec, enum due_kind kind)
+add(struct due_plan *p, size_t *cap, size_t rec, enum due_kind kind, int replace)
 {
 	if (p->n == *cap) {
 		*cap = *cap ? *cap * 2 : 4;
@@ -33,6 +33,7 @@ add(struct due_plan *p, size_t *cap, size_t rec, enum due_kind kind)
 	}
 	p->v[p->n].rec = rec;
 	p->v[p->n].kind = kind;
+	p->v[p->n].replace = replace;
 	p->n++;
 }
 
@@ -60,6 +61,12 @@ due_unping(const struct record *r, int64_t now, int64_t meeting_minutes)
 	return r->msg.ping == PING_SENT && now >= event_end(&r->ev, meeting_minutes);
 }
 
+int
+due_moved(const struct record *r, int64_t ping_minutes)
+{
+	return r->msg.ping == PING_SENT && r->msg.ping_at < r->ev.start - ping_minutes * 60;
+}
+
 void
 due_plan(const struct record_list *recs, int64_t now, int64_t ping_minutes,
     int64_t meeting_minutes, struct due_plan *out)
@@ -70,15 +77,16 @@ due_plan(const struct record_list *recs, int64_t now, int64_t ping_minutes,
 	memset(out, 0, sizeof *out);
 	for (i = 0; i < recs->n; i++) {
 		const struct record *r = &recs->v[i];
+		int moved = due_moved(r, ping_minutes);
 
-		if (due_claimable(&r->msg, now) &&
+		if ((moved || due_claimable(&r->msg, now)) &&
 		    due_ping_window(&r->ev, now, ping_minutes, meeting_minutes, &kind))
-			add(out, &cap, i, kind);
+			add(out, &cap, i, kind, moved);
 	}
 	out->npings = out->n;
 	for (i = 0; i < recs->n; i++)
 		if (due_unping(&recs->v[i], now, meeting_minutes))
-			add(out, &cap, i, DUE_DELETE);
+			add(out, &cap, i, DUE_DELETE, 0);
 }
 
 void

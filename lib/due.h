@@ -27,6 +27,9 @@ enum due_kind {
 struct due_item {
 	size_t rec;           /* index into the record list given to due_plan */
 	enum due_kind kind;
+	int replace;          /* a ping of a conference moved later after its
+	                         ping was sent (due_moved): that ping message
+	                         is deleted first                              */
 };
 
 /* Pings first (in the order of the records, i.e. by start), then deletes. */
@@ -58,10 +61,17 @@ int due_ping_window(const struct event *ev, int64_t now, int64_t ping_minutes,
 /* Is the ping message of r to be deleted at now: sent, and r over? */
 int due_unping(const struct record *r, int64_t now, int64_t meeting_minutes);
 
+/* Was r's ping sent for an earlier start, i.e. before its ping window
+ * (ping_at < start - ping_minutes)?  Then Moodle moved the conference
+ * later after the ping, and its ping is due again in the new window.
+ * (Lowering ping_minutes makes pings already sent for coming conferences
+ * look moved too: they are sent again, once.) */
+int due_moved(const struct record *r, int64_t ping_minutes);
+
 /* Fill out (zeroed first) with what is due at now among recs:
- * - DUE_PING / DUE_PING_STARTED for each claimable record in its ping
- *   window (see enum due_kind); a conference that is already over gets no
- *   ping;
+ * - DUE_PING / DUE_PING_STARTED for each record in its ping window (see
+ *   enum due_kind) that is claimable, or moved (due_moved: replace = 1);
+ *   a conference that is already over gets no ping;
  * - DUE_DELETE for each record whose ping state is PING_SENT and that is
  *   over (now >= event_end(ev, meeting_minutes)).
  * Allocates only when something is due.  Free with due_plan_free. */

@@ -212,6 +212,29 @@ fingerprint() { printf '%s %s\n' "$(stat -c '%s %Y' "$STATE")" "$(cksum <"$STATE
 	[ "$(ncalls)" -eq 4 ]
 }
 
+@test "moved later after its ping: the old ping deleted, pinged again in the new window" {
+	conf 1 $((NOW + 240)) | put
+	"$MOODLECORD" -c "$CFG" ping
+	old=$(ping_id 1)
+	# Sync moved it an hour later; the run an hour on, as ping sees it then:
+	# pinged an hour before its window.
+	start=$((NOW + 250))
+	conf 1 "$start" 0 sent "$old" $((NOW - 3600)) | put
+	run "$MOODLECORD" -c "$CFG" ping --dry-run
+	[ "$output" = "ping  $(date -u -d "@$start" '+%Y-%m-%d %H:%M')  RM101  Session 1  (moved: replaces its ping)" ]
+	run "$MOODLECORD" -c "$CFG" -v ping
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "deleted ping: Session 1 (moved, pinged again)" ]
+	[ "$(discord_log | jq -r '[.[] | .method] | join(" ")')" = "POST DELETE POST" ]
+	[ "$(nmessages)" -eq 1 ]
+	[[ "$(discord_channel | jq -r '.[0].content')" == *"starts <t:$start:R>"* ]]
+	[ "$(ping_state 1)" = sent ]
+	[ "$(ping_id 1)" = "$(discord_channel | jq -r '.[0].id')" ]
+	[ "$(ping_id 1)" != "$old" ]
+	"$MOODLECORD" -c "$CFG" ping
+	[ "$(ncalls)" -eq 3 ]
+}
+
 @test "Discord down (5xx) during a ping: exit 69, the claim released, the next run pings" {
 	conf 1 $((NOW + 240)) | put
 	discord_admin "fail?n=1&status=502"

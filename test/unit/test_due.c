@@ -212,6 +212,50 @@ test_many(void **state)
 }
 
 static void
+test_moved(void **state)
+{
+	struct record_list l;
+	struct due_plan p;
+
+	(void)state;
+	/* pinged a second before its window: sent for an earlier start */
+	l = one(S, 0, PING_SENT, S - LEAD - 1);
+	assert_int_equal(due_moved(&l.v[0], PMIN), 1);
+	due_plan(&l, S - 60, PMIN, MMIN, &p);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.v[0].kind, DUE_PING);
+	assert_int_equal(p.v[0].replace, 1);
+	due_plan_free(&p);
+	due_plan(&l, S + 60, PMIN, MMIN, &p);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.v[0].kind, DUE_PING_STARTED);
+	assert_int_equal(p.v[0].replace, 1);
+	due_plan_free(&p);
+	/* outside its new window: nothing yet, or nothing any more */
+	due_plan(&l, S - LEAD - 1, PMIN, MMIN, &p);
+	assert_int_equal(p.n, 0);
+	due_plan_free(&p);
+	due_plan(&l, S + LEAD, PMIN, MMIN, &p);
+	assert_int_equal(p.n, 0);
+	due_plan_free(&p);
+	record_list_free(&l);
+	/* pinged at the first second of its window: not moved */
+	l = one(S, 0, PING_SENT, S - LEAD);
+	assert_int_equal(due_moved(&l.v[0], PMIN), 0);
+	due_plan(&l, S - 60, PMIN, MMIN, &p);
+	assert_int_equal(p.n, 0);
+	due_plan_free(&p);
+	record_list_free(&l);
+	/* only a sent ping can have moved */
+	l = one(S, 0, PING_DONE, S - 86400);
+	assert_int_equal(due_moved(&l.v[0], PMIN), 0);
+	record_list_free(&l);
+	l = one(S, 0, PING_CLAIMED, S - LEAD - 1);
+	assert_int_equal(due_moved(&l.v[0], PMIN), 0);
+	record_list_free(&l);
+}
+
+static void
 test_single(void **state)
 {
 	struct record r = { 0 };
@@ -275,6 +319,7 @@ main(void)
 		cmocka_unit_test(test_delete_when_over),
 		cmocka_unit_test(test_zero_minutes),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_moved),
 		cmocka_unit_test(test_single),
 		cmocka_unit_test(test_window),
 	};
