@@ -265,11 +265,41 @@ state_print() {
 	75 slow {"seconds": 2, "on": "core_calendar_get_calendar_events"}
 	65 huge {"on": "core_calendar_get_calendar_events"}
 	EOF
-	# Moodle fixed: the pending rename goes out
+	# a ready token Moodle has revoked: 77, nothing touched either
 	moodle_fault none
+	moodle_edit '.users[0].token = "0123456789abcdef0123456789abcdef" | .revoked_tokens = ["0123456789abcdef0123456789abcdef"]'
+	cp "$CFG" "$T/config.pw"
+	sed -i 's/^username = .*/token = 0123456789abcdef0123456789abcdef/; /^password = /d' "$CFG"
+	msync
+	[ "$status" -eq 77 ]
+	[ "$(calls)" -eq "$n" ]
+	[ "$(state_print)" = "$before" ]
+	[[ "$stderr" != *0123456789abcdef0123456789abcdef* ]]
+	# Moodle fixed: the pending rename goes out
+	cp "$T/config.pw" "$CFG"
 	msync
 	[ "$status" -eq 0 ]
 	[ "$(calls_since "$n")" = "PATCH 200" ]
+}
+
+@test "a conference deleted takes its ping message along" {
+	moodle_edit '(.activities[] | select(.event == 501) | .start) = 120'
+	msync
+	run "$MOODLECORD" -c "$CFG" ping
+	[ "$status" -eq 0 ]
+	[ "$(discord_channel | jq length)" -eq 4 ]
+	ping=$("$MOODLECORD" -c "$CFG" dump --json | jq -r '.[] | select(.id == 501) | .ping_id')
+	[ -n "$ping" ]
+	msg=$(msg_of 501)
+	n=$(calls)
+	moodle_edit '(.activities[] | select(.event == 501) | .start) = -5400'
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(calls_since "$n")" = $'DELETE 204\nDELETE 204' ]
+	[ "$(discord_log | jq -r ".[$n:][].path" | sed 's,.*/,,' | paste -sd' ')" = "$msg $ping" ]
+	diff -u <(expected) <(channel)
+	[ "$(discord_channel | jq length)" -eq 2 ]
+	[ -z "$(msg_of 501)" ]
 }
 
 @test "Discord 5xx midway: the run stops (69) with what was done kept; the next run converges" {
