@@ -384,6 +384,24 @@ sync_until_done() {
 	[ "$(calls)" -eq "$n" ]
 }
 
+@test "a body Discord refuses (400): that change skipped and reported, the others tried, 65" {
+	# Discord refuses a username containing "discord"; the fake does too
+	sed -i 's/^webhook_url = .*/&\nusername = Discord notices/' "$CFG"
+	msync
+	[ "$status" -eq 65 ]
+	[ "$(calls)" -eq 3 ]
+	[ "$(calls_since 0 | sort -u)" = "POST 400" ]
+	[ "${#stderr_lines[@]}" -eq 4 ]
+	[[ "${stderr_lines[0]}" == "moodlecord: sync: posting 'Lecture 1': "*"(skipped)" ]]
+	[ "${stderr_lines[3]}" = "moodlecord: sync: 3 of 3 changes were refused by Discord and skipped (see above)" ]
+	[ -z "$(msg_of 501)" ]
+	sync_config "$WEBHOOK_URL"
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(calls_since 3 | sort -u)" = "POST 200" ]
+	diff -u <(expected) <(channel)
+}
+
 @test "the webhook deleted or its token wrong: 78 at once, no further call" {
 	msync
 	moodle_edit '(.activities[] | .name) |= . + "!"'
