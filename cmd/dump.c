@@ -111,18 +111,7 @@ print_json(struct ctx *c, const struct record_list *l)
 		const struct message *m = &l->v[i].msg;
 		json_object *o = json_object_new_object();
 
-		add_int(o, "id", ev->id);
-		add_int(o, "course_id", ev->course_id);
-		add_str(o, "course_short", ev->course_short);
-		add_str(o, "course_name", ev->course_name);
-		add_str(o, "name", ev->name);
-		add_str(o, "module", ev->module);
-		add_int(o, "cmid", ev->cmid);
-		add_str(o, "url", ev->url);
-		add_str(o, "site_name", ev->site_name);
-		add_int(o, "start", ev->start);
-		add_int(o, "duration", ev->duration);
-		add_int(o, "missing", ev->missing);
+		event_add_json(ev, o);
 		add_str(o, "msg_id", m->msg_id);
 		add_str(o, "hash", m->hash);
 		add_str(o, "ping_id", m->ping_id);

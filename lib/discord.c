@@ -688,8 +688,10 @@ resp_free:
 	return rc;
 }
 
-enum mc_err
-discord_edit(struct discord *d, const char *msg_id, const char *body, struct err *e)
+/* PATCH or DELETE one message: both are safe to retry (call() does). */
+static enum mc_err
+message_call(struct discord *d, enum op op, const char *method, const char *msg_id,
+    const char *body, struct err *e)
 {
 	struct http_response r;
 	char *tail, *url;
@@ -700,36 +702,26 @@ discord_edit(struct discord *d, const char *msg_id, const char *body, struct err
 	tail = xasprintf("/messages/%s", msg_id);
 	url = url_for(d, tail, 0);
 	free(tail);
-	rc = call(d, OP_EDIT, "PATCH", url, body, &r, e);
+	rc = call(d, op, method, url, body, &r, e);
 	free(url);
 	if (rc != MC_OK)
 		return rc;
 	if (r.status < 200 || r.status > 299)
-		rc = classify(OP_EDIT, msg_id, &r, e);
+		rc = classify(op, msg_id, &r, e);
 	http_response_free(&r);
 	return rc;
 }
 
 enum mc_err
+discord_edit(struct discord *d, const char *msg_id, const char *body, struct err *e)
+{
+	return message_call(d, OP_EDIT, "PATCH", msg_id, body, e);
+}
+
+enum mc_err
 discord_delete(struct discord *d, const char *msg_id, struct err *e)
 {
-	struct http_response r;
-	char *tail, *url;
-	enum mc_err rc;
-
-	if (check_msg_id(msg_id, e) != MC_OK)
-		return e->kind;
-	tail = xasprintf("/messages/%s", msg_id);
-	url = url_for(d, tail, 0);
-	free(tail);
-	rc = call(d, OP_DELETE, "DELETE", url, NULL, &r, e);
-	free(url);
-	if (rc != MC_OK)
-		return rc;
-	if (r.status < 200 || r.status > 299)
-		rc = classify(OP_DELETE, msg_id, &r, e);
-	http_response_free(&r);
-	return rc;
+	return message_call(d, OP_DELETE, "DELETE", msg_id, NULL, e);
 }
 
 enum mc_err

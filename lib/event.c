@@ -84,12 +84,9 @@ add_int(json_object *o, const char *k, int64_t v)
 	json_object_object_add(o, k, json_object_new_int64(v));
 }
 
-char *
-event_to_json(const struct event *ev)
+void
+event_add_json(const struct event *ev, json_object *o)
 {
-	json_object *o = json_object_new_object();
-	char *s;
-
 	add_int(o, "id", ev->id);
 	add_int(o, "course_id", ev->course_id);
 	add_str(o, "course_short", ev->course_short);
@@ -102,6 +99,15 @@ event_to_json(const struct event *ev)
 	add_int(o, "start", ev->start);
 	add_int(o, "duration", ev->duration);
 	add_int(o, "missing", ev->missing);
+}
+
+char *
+event_to_json(const struct event *ev)
+{
+	json_object *o = json_object_new_object();
+	char *s;
+
+	event_add_json(ev, o);
 	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);

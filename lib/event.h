@@ -69,6 +69,10 @@ void event_list_free(struct event_list *l);
 void record_list_push(struct record_list *l, struct record *r);
 void record_list_free(struct record_list *l);
 
+struct json_object;
+/* Add the fields of ev to the JSON object o (the stored form's keys). */
+void event_add_json(const struct event *ev, struct json_object *o);
+
 /* The stored JSON form of an event (the `events` database value): a new
  * string, caller frees. */
 char *event_to_json(const struct event *ev);

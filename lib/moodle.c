@@ -17,71 +17,6 @@
 
 /* ---- text ---------------------------------------------------------- */
 
-static void
-put_utf8(struct buf *b, uint32_t cp)
-{
-	unsigned char u[4];
-	size_t n;
-
-	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		cp = 0xfffd;
-	if (cp < 0x80) {
-		u[0] = (unsigned char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (unsigned char)(0xc0 | (cp >> 6));
-		u[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (unsigned char)(0xe0 | (cp >> 12));
-		u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (unsigned char)(0xf0 | (cp >> 18));
-		u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	buf_add(b, u, n);
-}
-
-/* s with every byte that is not part of a valid UTF-8 sequence (and every
- * NUL) replaced by U+FFFD. */
-static char *
-utf8_repair(const char *str, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	struct buf b = { 0 };
-	size_t i = 0;
-
-	while (i < n) {
-		size_t len = 0;
-
-		if (s[i] == 0) {
-			len = 0;
-		} else if (s[i] < 0x80) {
-			len = 1;
-		} else if (s[i] >= 0xc2 && s[i] <= 0xdf) {
-			len = 2;
-		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
-			len = 3;
-		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
-			len = 4;
-		}
-		if (len > 1 && (i + len > n || !utf8_valid(str + i, len)))
-			len = 0;
-		if (len == 0) {
-			put_utf8(&b, 0xfffd);
-			i++;
-		} else {
-			buf_add(&b, s + i, len);
-			i += len;
-		}
-	}
-	return buf_take(&b);
-}
 
 static const struct {
 	const char *name;
@@ -147,7 +82,7 @@ entity(const char *s, size_t n, uint32_t *cp)
 			if (v > 0x10ffff)
 				v = 0x110000;   /* stays invalid, cannot overflow */
 		}
-		*cp = (uint32_t)v;  /* put_utf8 turns invalid ones into U+FFFD */
+		*cp = (uint32_t)v;  /* buf_add_cp turns invalid ones into U+FFFD */
 		return len + 1;
 	}
 	for (i = 0; i < sizeof entities / sizeof entities[0]; i++) {
@@ -180,7 +115,7 @@ moodle_text(const char *s, size_t len)
 			buf_add(&b, "&", 1);
 			p = amp + 1;
 		} else {
-			put_utf8(&b, cp);
+			buf_add_cp(&b, cp);
 			p = amp + 1 + n;
 		}
 	}

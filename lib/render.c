@@ -40,76 +40,6 @@ cps_push(struct cps *c, uint32_t cp)
 	c->v[c->n++] = cp;
 }
 
-/* The code point at s[*i], advancing *i; a byte that does not start a
- * valid sequence becomes U+FFFD and is skipped alone. */
-static uint32_t
-next_cp(const unsigned char *s, size_t n, size_t *i)
-{
-	unsigned char c = s[*i];
-	size_t len, k;
-	uint32_t cp;
-
-	if (c < 0x80) {
-		(*i)++;
-		return c;
-	} else if ((c & 0xe0) == 0xc0) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		(*i)++;
-		return 0xfffd;
-	}
-	if (*i + len > n)
-		goto bad;
-	for (k = 1; k < len; k++) {
-		if ((s[*i + k] & 0xc0) != 0x80)
-			goto bad;
-		cp = (cp << 6) | (s[*i + k] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		goto bad;
-	*i += len;
-	return cp;
-bad:
-	(*i)++;
-	return 0xfffd;
-}
-
-static void
-put_cp(struct buf *b, uint32_t cp)
-{
-	unsigned char u[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		u[0] = (unsigned char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (unsigned char)(0xc0 | (cp >> 6));
-		u[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (unsigned char)(0xe0 | (cp >> 12));
-		u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (unsigned char)(0xf0 | (cp >> 18));
-		u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	buf_add(b, u, n);
-}
 
 static int
 is_space(uint32_t cp)
@@ -123,11 +53,10 @@ is_space(uint32_t cp)
 static void
 normalize(const char *text, struct cps *out)
 {
-	const unsigned char *s = (const unsigned char *)text;
 	size_t n = text ? strlen(text) : 0, i = 0;
 
 	while (i < n) {
-		uint32_t cp = next_cp(s, n, &i);
+		uint32_t cp = utf8_next(text, n, &i);
 
 		if (is_space(cp)) {
 			if (out->n == 0 || out->v[out->n - 1] == ' ')
@@ -203,7 +132,7 @@ add_text(struct buf *b, const char *text, int markdown, size_t max)
 		if (used + np > budget)
 			break;
 		for (j = 0; j < np; j++)
-			put_cp(b, piece[j]);
+			buf_add_cp(b, piece[j]);
 		used += np;
 	}
 	if (total > max) {
@@ -212,7 +141,7 @@ add_text(struct buf *b, const char *text, int markdown, size_t max)
 			b->data[--b->len] = '\0';
 			used--;
 		}
-		put_cp(b, ELLIPSIS);
+		buf_add_cp(b, ELLIPSIS);
 		used++;
 	}
 	free(c.v);

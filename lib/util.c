@@ -276,44 +276,119 @@ be64_get(const unsigned char in[8])
 	return v;
 }
 
+/* The length of the valid UTF-8 sequence at s[i] (its code point in *cp),
+ * or 0 when the bytes there are not one. */
+static size_t
+utf8_decode(const unsigned char *s, size_t n, size_t i, uint32_t *cp)
+{
+	unsigned char c = s[i];
+	size_t len, k;
+	uint32_t v;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if ((c & 0xe0) == 0xc0) {
+		len = 2;
+		v = c & 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		len = 3;
+		v = c & 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		len = 4;
+		v = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (i + len > n)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((s[i + k] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i + k] & 0x3f);
+	}
+	if ((len == 2 && v < 0x80) || (len == 3 && v < 0x800) ||
+	    (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
 int
 utf8_valid(const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
+	size_t i = 0, len;
+	uint32_t cp;
 
 	while (i < n) {
-		unsigned char c = s[i];
-		size_t len, k;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		if (i + len > n)
-			return 0;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
+		len = utf8_decode(s, n, i, &cp);
+		if (len == 0)
 			return 0;
 		i += len;
 	}
 	return 1;
+}
+
+uint32_t
+utf8_next(const char *str, size_t n, size_t *i)
+{
+	uint32_t cp;
+	size_t len = utf8_decode((const unsigned char *)str, n, *i, &cp);
+
+	if (len == 0) {
+		(*i)++;
+		return 0xfffd;
+	}
+	*i += len;
+	return cp;
+}
+
+void
+buf_add_cp(struct buf *b, uint32_t cp)
+{
+	unsigned char u[4];
+	size_t n;
+
+	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		u[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (unsigned char)(0xc0 | (cp >> 6));
+		u[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (unsigned char)(0xe0 | (cp >> 12));
+		u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (unsigned char)(0xf0 | (cp >> 18));
+		u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	buf_add(b, u, n);
+}
+
+char *
+utf8_repair(const char *s, size_t n)
+{
+	struct buf b = { 0 };
+	size_t i = 0;
+
+	while (i < n) {
+		size_t at = i;
+		uint32_t cp = utf8_next(s, n, &i);
+
+		if (cp == 0xfffd || cp == 0)
+			buf_add_cp(&b, 0xfffd);
+		else
+			buf_add(&b, s + at, i - at);
+	}
+	return buf_take(&b);
 }

@@ -78,7 +78,16 @@ int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 void be64_put(unsigned char out[8], uint64_t v);
 uint64_t be64_get(const unsigned char in[8]);
 
-/* Is s valid UTF-8? */
+/* Is s valid UTF-8 (no overlong forms, no surrogates)? */
 int utf8_valid(const char *s, size_t n);
+/* The code point at s[*i] (i < n), advancing *i past it; a byte that does
+ * not start a valid sequence gives U+FFFD and is skipped alone. */
+uint32_t utf8_next(const char *s, size_t n, size_t *i);
+/* Append cp as UTF-8; NUL, surrogates and values past U+10FFFF become
+ * U+FFFD. */
+void buf_add_cp(struct buf *b, uint32_t cp);
+/* s[0..n) with every invalid byte and every NUL replaced by U+FFFD: a new
+ * string, caller frees. */
+char *utf8_repair(const char *s, size_t n);
 
 #endif

@@ -89,6 +89,34 @@ test_utf8(void **state)
 	assert_false(utf8_valid("\xff", 1));
 }
 
+static void
+test_utf8_repair(void **state)
+{
+	char *r;
+	struct buf b = { 0 };
+	size_t i = 0;
+	const char in[] = "a\xff\xc3\xa9\xed\xa0\x80z";
+
+	(void)state;
+	assert_int_equal(utf8_next(in, sizeof in - 1, &i), 'a');
+	assert_int_equal(utf8_next(in, sizeof in - 1, &i), 0xfffd);  /* lone 0xff */
+	assert_int_equal(i, 2);
+	assert_int_equal(utf8_next(in, sizeof in - 1, &i), 0xe9);
+	r = utf8_repair(in, sizeof in - 1);
+	assert_true(utf8_valid(r, strlen(r)));
+	/* a, U+FFFD, é, three U+FFFD for the surrogate's bytes, z */
+	assert_string_equal(r, "a\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz");
+	free(r);
+	r = utf8_repair("x\0y", 3);  /* a NUL would cut the string later */
+	assert_string_equal(r, "x\xef\xbf\xbdy");
+	free(r);
+	buf_add_cp(&b, 0x1f393);
+	buf_add_cp(&b, 0xd800);
+	buf_add_cp(&b, 0x110000);
+	assert_string_equal(b.data, "\xf0\x9f\x8e\x93\xef\xbf\xbd\xef\xbf\xbd");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -98,6 +126,7 @@ main(void)
 		cmocka_unit_test(test_parse_int64),
 		cmocka_unit_test(test_be64),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_utf8_repair),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
