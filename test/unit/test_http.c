@@ -437,6 +437,88 @@ test_proxy_from_env(void **state)
 	http_free(h);
 }
 
+/* TLS is always verified: a self-signed certificate (openssl s_server)
+ * is a TLS failure, never an answer.  Skipped without openssl(1). */
+static void
+test_tls_verified(void **state)
+{
+	char dir[] = "/tmp/mc_tls.XXXXXX", *cmd, *u;
+	struct sockaddr_in a = { 0 };
+	socklen_t alen = sizeof a;
+	struct http *h = http_new(2, 2, 0);
+	struct http_response r;
+	struct http_request q = { .method = "GET" };
+	enum http_fail f;
+	struct err e = { 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port, i, up = 0;
+	enum mc_err rc;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	cmd = xasprintf("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+	    "-keyout %s/k -out %s/c -subj /CN=127.0.0.1 -days 1 -addext subjectAltName=IP:127.0.0.1 "
+	    ">/dev/null 2>&1", dir, dir);
+	if (system(cmd) != 0) {
+		free(cmd);
+		cmd = xasprintf("rm -rf %s", dir);
+		(void)!system(cmd);
+		free(cmd);
+		close(fd);
+		http_free(h);
+		skip();
+	}
+	free(cmd);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	close(fd);
+	port = ntohs(a.sin_port);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char acc[32], crt[64], key[64];
+
+		snprintf(acc, sizeof acc, "127.0.0.1:%d", port);
+		snprintf(crt, sizeof crt, "%s/c", dir);
+		snprintf(key, sizeof key, "%s/k", dir);
+		freopen("/dev/null", "w", stdout);
+		freopen("/dev/null", "w", stderr);
+		execlp("openssl", "openssl", "s_server", "-quiet", "-www", "-accept", acc,
+		    "-cert", crt, "-key", key, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 150 && !up; i++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		up = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+		close(fd);
+		if (!up)
+			usleep(20000);
+	}
+	u = xasprintf("https://127.0.0.1:%d/?token=SECRET", port);
+	q.url = u;
+	rc = up ? http_send(h, &q, &r, &f, &e) : MC_OK;
+	if (rc == MC_OK && up)
+		http_response_free(&r);
+	/* Assertions only once the server is gone. */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cmd = xasprintf("rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(u);
+	http_free(h);
+	assert_true(up);
+	assert_int_equal(rc, MC_ERR_TEMP);
+	assert_int_equal(f, HTTP_FAIL_TLS);
+	assert_non_null(strstr(e.msg, "TLS failed"));
+	assert_non_null(strstr(e.msg, "certificate"));
+	assert_null(strstr(e.msg, "SECRET"));
+}
+
 static void
 test_timeout_and_lost(void **state)
 {
@@ -532,6 +614,7 @@ main(void)
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_too_big_not_read_whole),
 		cmocka_unit_test(test_proxy_from_env),
+		cmocka_unit_test(test_tls_verified),
 		cmocka_unit_test(test_timeout_and_lost),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_url_for_humans),
