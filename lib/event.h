@@ -81,7 +81,8 @@ char *event_to_json(const struct event *ev);
 enum mc_err event_from_json(const char *json, size_t len, struct event *ev, struct err *e);
 
 /* The end of a conference: start + duration, or start + meeting_minutes
- * when Moodle gave no duration. */
+ * when Moodle gave no duration; INT64_MAX when that sum would overflow.
+ * meeting_minutes must be in the config's range (1-1440). */
 int64_t event_end(const struct event *ev, int64_t meeting_minutes);
 
 const char *ping_state_name(enum ping_state s);
