@@ -473,6 +473,41 @@ sync_until_done() {
 	diff -u <(sed '$d' "$T/want") <(printf '%s\n' "${lines[@]}" | sed '$d')
 }
 
+@test "a state made for another Moodle site: 78 saying how to start afresh, nothing touched" {
+	msync
+	[ "$status" -eq 0 ]
+	before=$(state_print)
+	n=$(calls)
+	sed -i "s,^url = .*,url = http://localhost:$MOODLE_PORT," "$CFG"
+	for dry in "" --dry-run; do
+		msync $dry
+		[ "$status" -eq 78 ]
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		[ "$stderr" = "moodlecord: sync: state file $STATE belongs to $MOODLE_URL, not http://localhost:$MOODLE_PORT: set [state] path to a new file, or remove $STATE to start afresh" ]
+		[ "$(calls)" -eq "$n" ]
+		[ "$(state_print)" = "$before" ]
+	done
+	# the advice works
+	rm "$STATE"
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(calls_since "$n" | sort -u)" = "POST 200" ]
+}
+
+@test "a damaged state file: 74, one line, no Discord call, the file never written" {
+	mkdir -p "$(dirname "$STATE")"
+	head -c 20000 /dev/urandom >"$STATE"
+	cp "$STATE" "$T/copy"
+	for dry in "" --dry-run; do
+		msync $dry
+		[ "$status" -eq 74 ]
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		[ "$stderr" = "moodlecord: sync: state file $STATE is damaged or not a moodlecord state (not an LMDB file): move it away to start afresh" ]
+		[ "$(calls)" -eq 0 ]
+		cmp "$STATE" "$T/copy"
+	done
+}
+
 @test "the run deadline: stop after the current call with what was done kept (75); the next run carries on" {
 	discord_admin "rate?limit=1&per=3"
 	start=$(date +%s)
