@@ -45,6 +45,54 @@ teardown() { common_teardown; }
 	grep -qx '\* \* \* \* \*  */usr/local/bin/moodlecord ping' "$TOP/crontab.example"
 }
 
+# fake_tools: apt-get, sudo (which, like sudo's env_reset, drops the
+# environment) and id in $T/bin, each logging its call to $T/calls.
+fake_tools() {
+	mkdir -p "$T/bin"
+	cat >"$T/bin/apt-get" <<-EOF
+	#!/bin/sh
+	echo "apt-get \$* (DEBIAN_FRONTEND=\${DEBIAN_FRONTEND:-})" >>"$T/calls"
+	EOF
+	cat >"$T/bin/sudo" <<-EOF
+	#!/bin/sh
+	echo "sudo" >>"$T/calls"
+	exec env -i PATH="\$PATH" "\$@"
+	EOF
+	printf '#!/bin/sh\necho %s\n' "${1:-0}" >"$T/bin/id"
+	chmod +x "$T/bin/apt-get" "$T/bin/sudo" "$T/bin/id"
+}
+
+@test "make deps: a quiet no-op when every package is there" {
+	fake_tools 0
+	run env PATH="$T/bin:$PATH" make -C "$TOP" --no-print-directory deps
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ ! -e "$T/calls" ]
+}
+
+@test "make deps: one update, then only the missing installed, non-interactively; sudo when not root" {
+	fake_tools 0
+	run env -u DEBIAN_FRONTEND PATH="$T/bin:$PATH" make -C "$TOP" --no-print-directory deps \
+	    DEB_PKGS="pkg-config mc-no-such-package"
+	[ "$status" -eq 0 ]
+	[ "$output" = "installing: mc-no-such-package" ]
+	diff -u - "$T/calls" <<-EOF
+	apt-get update -qq (DEBIAN_FRONTEND=)
+	apt-get install -y -qq --no-install-recommends mc-no-such-package (DEBIAN_FRONTEND=noninteractive)
+	EOF
+	rm "$T/calls"
+	fake_tools 1000
+	run env -u DEBIAN_FRONTEND PATH="$T/bin:$PATH" make -C "$TOP" --no-print-directory deps \
+	    DEB_PKGS="pkg-config mc-no-such-package"
+	[ "$status" -eq 0 ]
+	diff -u - "$T/calls" <<-EOF
+	sudo
+	apt-get update -qq (DEBIAN_FRONTEND=)
+	sudo
+	apt-get install -y -qq --no-install-recommends mc-no-such-package (DEBIAN_FRONTEND=noninteractive)
+	EOF
+}
+
 @test "make install DESTDIR PREFIX, then make uninstall" {
 	local root="$T/root" v built=0
 	make -q -C "$TOP" moodlecord && built=1
