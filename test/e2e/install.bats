@@ -39,6 +39,21 @@ teardown() { common_teardown; }
 	done
 }
 
+@test "the man page says what the commands print and return as built" {
+	local page
+	page=$(groff -mdoc -Tutf8 -P-cbou "$TOP/cmd/moodlecord.1" 2>/dev/null | tr -s ' \n' '  ')
+	# dump without a state (dump.bats checks the binary prints these)
+	[[ "$page" == *"prints ‘no state yet’, or ‘[]’ with --json, and exits 0"* ]]
+	[[ "$page" == *"never writes it"* ]]
+	# the dry-run plan of sync (sync.bats checks its form), in plan order
+	[[ "$page" == *"delete 2025-03-01 09:00 MATH2 Exam (over) edit "*" create "*" (new) 1 to create, 1 to edit, 1 to delete"* ]]
+	[[ "$page" == *"‘1 created, 1 edited, 1 deleted’"* ]]
+	[[ "$page" == *"exits 75; the next run carries on"* ]]
+	[[ "$page" == *"refused (status 78); set path in [state] to a new file, or remove the state file, to start afresh"* ]]
+	[[ "$page" == *"over an hour, which is reported with status 75"* ]]
+	[[ "$page" == *"written by a newer moodlecord"* ]]
+}
+
 @test "crontab.example runs sync every 30 minutes and ping every minute from /usr/local/bin" {
 	grep -q '^MAILTO=' "$TOP/crontab.example"
 	grep -qx '\*/30 \* \* \* \*  */usr/local/bin/moodlecord sync' "$TOP/crontab.example"
