@@ -535,6 +535,26 @@ sync_until_done() {
 	[ "$(calls)" -eq 3 ]
 }
 
+@test "a sync lock held for over an hour: 75 naming the holder, nothing done" {
+	mkdir -p "$T/state"
+	# the holder wrote its pid and start two hours ago and still holds it
+	printf '4242 %s\n' "$(($(date +%s) - 7200))" >"$STATE.sync.lock"
+	( exec 9>>"$STATE.sync.lock" && flock 9 && exec sleep 30 ) 3>&- &
+	holder=$!
+	for i in $(seq 1 100); do
+		flock -n "$STATE.sync.lock" true || break
+		sleep 0.02
+	done
+	msync
+	kill "$holder"
+	wait "$holder" || true
+	[ "$status" -eq 75 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "moodlecord: sync: another sync has been running for 120 minutes (pid 4242 since "*"): if it hangs, stop it" ]]
+	[ "$(calls)" -eq 0 ]
+	[ ! -e "$STATE" ]
+}
+
 # --- crash safety -------------------------------------------------------
 
 # A fresh start: empty channel and state, the scenario as shipped.
