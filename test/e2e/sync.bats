@@ -302,6 +302,40 @@ state_print() {
 	[ -z "$(msg_of 501)" ]
 }
 
+@test "a conference deleted while a ping run posts its ping: the next sync deletes that ping" {
+	moodle_edit '(.activities[] | select(.event == 501) | .start) = 120'
+	msync
+	moodle_edit 'del(.activities[] | select(.event == 501))'
+	msync
+	[ "$status" -eq 0 ]
+	n=$(calls)
+	[ "$n" -eq 3 ]
+	# a ping run has claimed 501 and is posting its ping...
+	discord_admin "hold?call=$((n + 1))"
+	"$MOODLECORD" -c "$CFG" ping 2>"$T/ping.err" &
+	pid=$!
+	discord_wait_held
+	# ...when the second sync without it deletes its message
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(discord_channel | jq length)" -eq 2 ]
+	discord_admin release
+	wait "$pid" && rc=0 || rc=$?
+	cat "$T/ping.err"
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/ping.err" ]
+	[ "$(discord_channel | jq length)" -eq 3 ]
+	[ -n "$("$MOODLECORD" -c "$CFG" dump --json | jq -r '.[] | select(.id == 501) | .ping_id')" ]
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(discord_channel | jq length)" -eq 2 ]
+	diff -u <(expected) <(channel)
+	[ "$("$MOODLECORD" -c "$CFG" dump --json | jq length)" -eq 2 ]
+	n=$(calls)
+	msync
+	[ "$(calls)" -eq "$n" ]
+}
+
 @test "Discord 5xx midway: the run stops (69) with what was done kept; the next run converges" {
 	# call 2 of the first sync meets a 502 (a post is never retried)
 	discord_admin "hold?call=2"
