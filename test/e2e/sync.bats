@@ -105,7 +105,8 @@ state_print() {
 @test "first sync posts each conference once, in start order; a second sync makes no call" {
 	msync
 	[ "$status" -eq 0 ]
-	[ -z "$output" ] && [ -z "$stderr" ]  # quiet on success
+	[ -z "$output" ]
+	[ -z "$stderr" ]  # quiet on success
 	diff -u <(expected) <(channel)
 	[ "$(expected | wc -l)" -eq 3 ]
 	[ "$(calls)" -eq 3 ]
@@ -118,7 +119,8 @@ state_print() {
 
 	msync
 	[ "$status" -eq 0 ]
-	[ -z "$output" ] && [ -z "$stderr" ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 	[ "$(calls)" -eq 3 ]
 	[ "$(discord_stats | jq .ratelimited)" -eq 0 ]
 }
@@ -133,7 +135,8 @@ state_print() {
 	[ "${#lines[@]}" -eq 4 ]
 	msync -q
 	[ "$status" -eq 0 ]
-	[ -z "$output" ] && [ -z "$stderr" ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 }
 
 @test "a moved conference costs exactly one PATCH, with the new time" {
@@ -225,14 +228,14 @@ state_print() {
 
 @test "a module not in modules is never posted; once listed, it is" {
 	msync
-	! discord_log | jq -r '.[].body' | grep -q -e "Zoom hours" -e "Homework"
+	! discord_log | jq -r '.[].body' | grep -q -e "Zoom hours" -e "Homework" || false
 	[ "$(discord_channel | jq length)" -eq 3 ]
 	sync_config "$WEBHOOK_URL" "modules = bigbluebuttonbn, zoom"
 	n=$(calls)
 	msync
 	[ "$(calls_since "$n")" = "POST 200" ]
 	[ "$(discord_channel | jq -r '.[-1].embeds[0].title')" = "Zoom hours" ]
-	! discord_log | jq -r '.[].body' | grep -q "Homework"
+	! discord_log | jq -r '.[].body' | grep -q "Homework" || false
 }
 
 @test "every Moodle fault: no Discord call, the state untouched, the right status" {
@@ -349,7 +352,8 @@ state_print() {
 	[ "$rc" -eq 69 ]
 	[ "$(wc -l <"$T/err")" -eq 1 ]
 	[ "$(discord_channel | jq length)" -eq 1 ]
-	[ -n "$(msg_of 501)" ] && [ -z "$(msg_of 502)" ]
+	[ -n "$(msg_of 501)" ]
+	[ -z "$(msg_of 502)" ]
 
 	msync
 	[ "$status" -eq 0 ]
@@ -465,10 +469,12 @@ sync_until_done() {
 	[ "$(calls_since "$n" | sort -u)" = "POST 200" ]
 	[ "$(calls_since "$n" | wc -l)" -eq 3 ]
 	[ "$(discord_log | jq -r ".[$n:][].path" | sort -u)" = "/api/v10/webhooks/$HOOK2_ID/***" ]
-	[ "$(msg_of 501)" != "$old" ] && [ -n "$(msg_of 501)" ]
+	[ "$(msg_of 501)" != "$old" ]
+	[ -n "$(msg_of 501)" ]
 	n=$(calls)
 	msync
-	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
 	[ "$(calls)" -eq "$n" ]
 }
 
