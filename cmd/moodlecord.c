@@ -184,7 +184,10 @@ main(int argc, char *argv[])
 	const char *vname;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":c:vqnjhV", longopts, NULL)) != -1) {
+	for (;;) {
+		ch = getopt_long(argc, argv, ":c:vqnjhV", longopts, NULL);
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'c':
 			if (*optarg == '\0')
