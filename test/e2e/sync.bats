@@ -595,6 +595,21 @@ sync_until_done() {
 	[ ! -e "$STATE" ]
 }
 
+@test "a sync that finds another busy leaves before running password_command" {
+	sed -i "s|^password = .*|password_command = echo run >>$T/pwcalls; echo $PW|" "$CFG"
+	discord_admin "hold?call=1"
+	"$MOODLECORD" -c "$CFG" sync &
+	pid=$!
+	discord_wait_held
+	msync -v
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"another sync is running"* ]]
+	discord_admin release
+	wait "$pid"
+	[ "$(calls)" -eq 3 ]
+	[ "$(wc -l <"$T/pwcalls")" -eq 1 ]
+}
+
 # --- crash safety -------------------------------------------------------
 
 # A fresh start: empty channel and state, the scenario as shipped.
