@@ -85,7 +85,7 @@ deps:
 		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 		echo "installing:$$missing"; \
 		$$sudo apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 check: deps

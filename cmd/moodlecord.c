@@ -59,7 +59,8 @@ help(void)
 	    "\n"
 	    "options:\n"
 	    "  -c, --config FILE  config file (default: $MOODLECORD_CONFIG, then\n"
-	    "                     $XDG_CONFIG_HOME/moodlecord/config)\n"
+	    "                     $XDG_CONFIG_HOME/moodlecord/config, then\n"
+	    "                     ~/.config/moodlecord/config)\n"
 	    "  -v, --verbose      say what was done\n"
 	    "  -q, --quiet        print errors only\n"
 	    "  -n, --dry-run      print the plan, change nothing (sync, ping)\n"
@@ -183,7 +184,10 @@ main(int argc, char *argv[])
 	const char *vname;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":c:vqnjhV", longopts, NULL)) != -1) {
+	for (;;) {
+		ch = getopt_long(argc, argv, ":c:vqnjhV", longopts, NULL);
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'c':
 			if (*optarg == '\0')

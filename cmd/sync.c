@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "diff.h"
 #include "discord.h"
+#include "due.h"
 #include "http.h"
 #include "lock.h"
 #include "moodle.h"
@@ -127,12 +128,14 @@ do_edit(struct run *r, struct diff_step *st, struct err *e)
 
 /* Delete the conference message, then its ping message, then the record;
  * each step committed before the next call.  A message already gone
- * counts as deleted. */
+ * counts as deleted.  A ping run posting the ping meanwhile keeps the
+ * record (store_remove_unless_pinging): the next sync deletes that ping. */
 static enum mc_err
 do_delete(struct run *r, struct diff_step *st, struct err *e)
 {
 	struct record cur = { 0 };
 	enum mc_err rc;
+	int removed;
 
 	/* the stored record now: a ping run may have posted meanwhile */
 	rc = store_get(r->st, st->rec.ev.id, &cur, e);
@@ -165,7 +168,8 @@ do_delete(struct run *r, struct diff_step *st, struct err *e)
 			goto cur_free;
 		}
 	}
-	rc = store_remove(r->st, cur.ev.id, e);
+	rc = store_remove_unless_pinging(r->st, cur.ev.id, cur.msg.ping_id, (int64_t)time(NULL),
+	    DUE_STALE_CLAIM, &removed, e);
 	if (rc != MC_OK)
 		goto cur_free;
 	r->deleted++;
@@ -177,18 +181,22 @@ cur_free:
 
 /* The steps without a Discord call.  A new webhook's forgotten ids are
  * written whole (the old ping id goes too); otherwise a ping run's claim
- * made meanwhile is kept. */
+ * made meanwhile is kept, and so is a record whose ping is being posted. */
 static enum mc_err
 apply_quiet(struct run *r, struct diff_plan *p, int webhook_changed, struct err *e)
 {
 	enum mc_err rc = MC_OK;
 	size_t i;
+	int removed;
 
 	for (i = 0; i < p->n && rc == MC_OK; i++) {
 		struct diff_step *st = &p->v[i];
 
-		if (st->op == DIFF_FORGET)
+		if (st->op == DIFF_FORGET && webhook_changed)
 			rc = store_remove(r->st, st->rec.ev.id, e);
+		else if (st->op == DIFF_FORGET)
+			rc = store_remove_unless_pinging(r->st, st->rec.ev.id, "", (int64_t)time(NULL),
+			    DUE_STALE_CLAIM, &removed, e);
 		else if (st->op == DIFF_KEEP && webhook_changed)
 			rc = store_put(r->st, &st->rec, e);
 		else if (st->op == DIFF_KEEP)
@@ -376,15 +384,23 @@ verb_sync(struct ctx *c, struct err *e)
 	struct http *h;
 	enum mc_err rc;
 
-	rc = ctx_load_config(c, CONFIG_NEED_MOODLE | CONFIG_NEED_DISCORD, e);
-	if (rc != MC_OK)
-		return rc;
 	/* a dry run writes nothing, not even a lock file */
 	if (!c->dry_run) {
+		/* The lock first (its path is in the config), then the
+		 * secrets: a run that finds another busy must not run
+		 * password_command. */
+		rc = ctx_load_config(c, CONFIG_NEED_STATE, e);
+		if (rc != MC_OK)
+			return rc;
 		rc = lock_take(c->cfg.state_path, "sync", SYNC_LOCK_STALE, &lk, e);
 		if (rc != MC_OK)
 			return rc;
+		config_free(&c->cfg);
+		c->cfg_loaded = 0;
 	}
+	rc = ctx_load_config(c, CONFIG_NEED_MOODLE | CONFIG_NEED_DISCORD, e);
+	if (rc != MC_OK)
+		goto lock_release;
 	rc = http_global_init(e);
 	if (rc != MC_OK)
 		goto lock_release;

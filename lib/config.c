@@ -88,7 +88,7 @@ struct raw {
 
 struct loader {
 	const char *file;        /* the config file being read, NULL = none    */
-	const char *tried;       /* the default path looked for, when absent   */
+	const char *tried;       /* the default paths looked for, when absent  */
 	FILE *f;
 	char *line;              /* the reader's buffer                        */
 	size_t linecap;
@@ -1067,8 +1067,8 @@ enum mc_err
 config_load(struct config *cfg, const char *path, unsigned need, struct err *e)
 {
 	struct loader L = { 0 };
-	char *file = NULL, *dir;
-	const char *env;
+	char *file = NULL, *fallback = NULL, *tried = NULL, *dir;
+	const char *env, *home;
 	int named = 1, readable_secret = 0;
 	enum mc_err rc;
 
@@ -1084,11 +1084,32 @@ config_load(struct config *cfg, const char *path, unsigned need, struct err *e)
 		if (dir != NULL)
 			file = xasprintf("%s/moodlecord/config", dir);
 		free(dir);
+		/* ~/.config/moodlecord/config comes after $XDG_CONFIG_HOME's,
+		 * so a file found from cron (no XDG_CONFIG_HOME) is found from
+		 * a login shell too. */
+		home = home_dir(&L);
+		if (home != NULL)
+			fallback = xasprintf("%s/.config/moodlecord/config", home);
+		if (fallback != NULL && file != NULL && strcmp(fallback, file) == 0) {
+			free(fallback);
+			fallback = NULL;
+		}
 	}
 	if (file != NULL) {
 		rc = parse_file(&L, file, named, &readable_secret, e);
 		if (rc != MC_OK)
 			goto free_cfg;
+	}
+	if (L.file == NULL && fallback != NULL) {
+		tried = file != NULL ? xasprintf("%s and %s", file, fallback) : NULL;
+		free(file);
+		file = fallback;
+		fallback = NULL;
+		rc = parse_file(&L, file, named, &readable_secret, e);
+		if (rc != MC_OK)
+			goto free_cfg;
+		if (tried != NULL)
+			L.tried = tried;
 	}
 	if (readable_secret) {
 		enum key k = (enum key)(readable_secret - 1);
@@ -1131,10 +1152,14 @@ config_load(struct config *cfg, const char *path, unsigned need, struct err *e)
 	if (L.file != NULL)
 		cfg->file = xstrdup(L.file);
 	free(file);
+	free(fallback);
+	free(tried);
 	loader_free(&L);
 	return MC_OK;
 free_cfg:
 	free(file);
+	free(fallback);
+	free(tried);
 	loader_free(&L);
 	config_free(cfg);
 	return rc;

@@ -60,6 +60,8 @@ enum config_need {
  * cfg is then freed.  On success the caller frees cfg with config_free. */
 enum mc_err config_load(struct config *cfg, const char *path, unsigned need, struct err *e);
 
+/* Free what cfg holds, secrets wiped first, and zero it (a zeroed cfg is
+ * fine). */
 void config_free(struct config *cfg);
 
 #endif

@@ -69,6 +69,7 @@ void diff_compute(const struct diff_want *want, size_t nwant,
     const struct record_list *prev, int64_t now,
     const struct diff_settings *s, struct diff_plan *out);
 
+/* Free what the plan owns and zero it. */
 void diff_plan_free(struct diff_plan *p);
 
 /* "create", "edit", "delete", "keep", "forget". */

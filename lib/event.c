@@ -1,6 +1,7 @@
 #include "event.h"
 
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,7 +176,13 @@ event_from_json(const char *json, size_t len, struct event *ev, struct err *e)
 int64_t
 event_end(const struct event *ev, int64_t meeting_minutes)
 {
-	return ev->start + (ev->duration > 0 ? ev->duration : meeting_minutes * 60);
+	int64_t len = ev->duration > 0 ? ev->duration : meeting_minutes * 60;
+
+	/* Moodle's numbers are not trusted: a start or duration near the
+	 * limits ends "never" rather than overflow. */
+	if (len > 0 && ev->start > INT64_MAX - len)
+		return INT64_MAX;
+	return ev->start + len;
 }
 
 const char *

@@ -63,10 +63,12 @@ void event_free(struct event *ev);
 /* Deep copy src into dst (dst's old contents are not freed). */
 void event_copy(struct event *dst, const struct event *src);
 
-/* Append a copy-free move of ev (the list takes ownership of its strings). */
+/* Append a copy-free move of ev (the list takes ownership of its strings;
+ * ev is zeroed); the same for a record. */
 void event_list_push(struct event_list *l, struct event *ev);
-void event_list_free(struct event_list *l);
 void record_list_push(struct record_list *l, struct record *r);
+/* Free every element and the list, and zero it. */
+void event_list_free(struct event_list *l);
 void record_list_free(struct record_list *l);
 
 struct json_object;
@@ -81,9 +83,11 @@ char *event_to_json(const struct event *ev);
 enum mc_err event_from_json(const char *json, size_t len, struct event *ev, struct err *e);
 
 /* The end of a conference: start + duration, or start + meeting_minutes
- * when Moodle gave no duration. */
+ * when Moodle gave no duration; INT64_MAX when that sum would overflow.
+ * meeting_minutes must be in the config's range (1-1440). */
 int64_t event_end(const struct event *ev, int64_t meeting_minutes);
 
+/* "none", "claimed", "sent", "done" (the stored names); "?" otherwise. */
 const char *ping_state_name(enum ping_state s);
 
 #endif

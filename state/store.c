@@ -1393,6 +1393,64 @@ store_remove(struct store *s, int64_t id, struct err *e)
 	return run_write(s, op_remove, &id, e);
 }
 
+struct remove_arg {
+	int64_t id, now, stale_after;
+	const char *ping_deleted;
+	int *removed;
+};
+
+static int
+op_remove_unless_pinging(struct store *s, MDB_txn *txn, void *arg, struct err *e)
+{
+	struct remove_arg *a = arg;
+	unsigned char kb[8];
+	MDB_val k = { 8, kb }, v;
+	struct message m;
+	char *json;
+	int rc, pinging;
+
+	*a->removed = 0;
+	key_id(kb, a->id);
+	rc = mdb_get(txn, s->messages, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		*a->removed = 1;
+		return op_remove(s, txn, &a->id, e);
+	}
+	if (rc != 0)
+		return rc;
+	if (message_from_json(v.mv_data, v.mv_size, &m) != 0) {
+		unreadable(s, a->id, "message data", e);
+		return OP_FAILED;
+	}
+	/* a claim is fresh as in store_ping_claim; no arithmetic on ping_at,
+	 * whatever the file holds */
+	pinging = (m.ping == PING_CLAIMED && m.ping_at >= a->now - a->stale_after) ||
+	    (m.ping_id[0] != '\0' && strcmp(m.ping_id, a->ping_deleted) != 0);
+	if (!pinging) {
+		*a->removed = 1;
+		return op_remove(s, txn, &a->id, e);
+	}
+	if (m.msg_id[0] == '\0' && m.hash[0] == '\0')
+		return OP_NOCHANGE;
+	m.msg_id[0] = '\0';
+	m.hash[0] = '\0';
+	json = message_to_json(&m);
+	v.mv_size = strlen(json);
+	v.mv_data = json;
+	rc = mdb_put(txn, s->messages, &k, &v, 0);
+	free(json);
+	return rc;
+}
+
+enum mc_err
+store_remove_unless_pinging(struct store *s, int64_t id, const char *ping_deleted,
+    int64_t now, int64_t stale_after, int *removed, struct err *e)
+{
+	struct remove_arg a = { id, now, stale_after, ping_deleted ? ping_deleted : "", removed };
+
+	return run_write(s, op_remove_unless_pinging, &a, e);
+}
+
 struct meta_arg {
 	const char *key, *val;
 };

@@ -94,6 +94,16 @@ enum mc_err store_set_ping(struct store *s, int64_t id, enum ping_state ping,
  * transaction.  Removing an absent id is MC_OK. */
 enum mc_err store_remove(struct store *s, int64_t id, struct err *e);
 
+/* Remove conference id as store_remove does, unless a ping run still has
+ * a part in it: its ping claimed (PING_CLAIMED) at most stale_after seconds
+ * before now, or a ping message recorded other than ping_deleted (the one
+ * the caller deleted, "" = none).  Then only its message id and hash are
+ * cleared and *removed = 0, so that a later sync, seeing the ping message
+ * the ping run records, deletes it.  For sync, whose delete may meet a ping
+ * run posting.  An absent id: MC_OK, *removed = 1. */
+enum mc_err store_remove_unless_pinging(struct store *s, int64_t id, const char *ping_deleted,
+    int64_t now, int64_t stale_after, int *removed, struct err *e);
+
 /* meta: *val is a new string (caller frees), or NULL when key is absent. */
 enum mc_err store_meta_get(struct store *s, const char *key, char **val, struct err *e);
 enum mc_err store_meta_put(struct store *s, const char *key, const char *val, struct err *e);

@@ -15,6 +15,9 @@ common_setup() {
 	unset MOODLECORD_CONFIG
 	for v in $(env | sed -n 's/^\(MOODLECORD_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
 	export TZ=UTC
+	# the fakes are on loopback: no proxy from the caller's environment
+	# (curl would send loopback requests to it)
+	export no_proxy="127.0.0.1,localhost" NO_PROXY="127.0.0.1,localhost"
 	FAKE_PIDS=""
 }
 

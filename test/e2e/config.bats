@@ -145,9 +145,16 @@ no_secrets() {
 	unset MOODLECORD_CONFIG
 	EXPECT="$T/xdg/moodlecord/config:2:"
 	XDG_CONFIG_HOME="$T/xdg" check_fails_with
+	# \$XDG_CONFIG_HOME without the file: ~/.config's is next
 	EXPECT="$HOME/.config/moodlecord/config:2:"
+	XDG_CONFIG_HOME="$T/elsewhere" check_fails_with
 	unset XDG_CONFIG_HOME
 	check_fails_with
+}
+
+@test "no config file in either place: both named" {
+	EXPECT="no config file (looked for $T/xdg/moodlecord/config and $HOME/.config/moodlecord/config); create it (or set MOODLECORD_MOODLE_URL)"
+	XDG_CONFIG_HOME="$T/xdg" check_fails_with
 }
 
 @test "the environment beats the file; its errors name the variable" {

@@ -34,7 +34,9 @@ fingerprint() {
 	run "$MOODLECORD" -c "$CFG" dump
 	[ "$status" -eq 0 ]
 	[ "$output" = "no state yet" ]
-	[ ! -e "$STATE" ] && [ ! -e "$STATE-lock" ] && [ ! -e "$(dirname "$STATE")" ]
+	[ ! -e "$STATE" ]
+	[ ! -e "$STATE-lock" ]
+	[ ! -e "$(dirname "$STATE")" ]
 }
 
 @test "no state file, --json: an empty array" {

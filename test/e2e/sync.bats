@@ -105,7 +105,8 @@ state_print() {
 @test "first sync posts each conference once, in start order; a second sync makes no call" {
 	msync
 	[ "$status" -eq 0 ]
-	[ -z "$output" ] && [ -z "$stderr" ]  # quiet on success
+	[ -z "$output" ]
+	[ -z "$stderr" ]  # quiet on success
 	diff -u <(expected) <(channel)
 	[ "$(expected | wc -l)" -eq 3 ]
 	[ "$(calls)" -eq 3 ]
@@ -118,7 +119,8 @@ state_print() {
 
 	msync
 	[ "$status" -eq 0 ]
-	[ -z "$output" ] && [ -z "$stderr" ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 	[ "$(calls)" -eq 3 ]
 	[ "$(discord_stats | jq .ratelimited)" -eq 0 ]
 }
@@ -133,7 +135,8 @@ state_print() {
 	[ "${#lines[@]}" -eq 4 ]
 	msync -q
 	[ "$status" -eq 0 ]
-	[ -z "$output" ] && [ -z "$stderr" ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 }
 
 @test "a moved conference costs exactly one PATCH, with the new time" {
@@ -225,14 +228,14 @@ state_print() {
 
 @test "a module not in modules is never posted; once listed, it is" {
 	msync
-	! discord_log | jq -r '.[].body' | grep -q -e "Zoom hours" -e "Homework"
+	! discord_log | jq -r '.[].body' | grep -q -e "Zoom hours" -e "Homework" || false
 	[ "$(discord_channel | jq length)" -eq 3 ]
 	sync_config "$WEBHOOK_URL" "modules = bigbluebuttonbn, zoom"
 	n=$(calls)
 	msync
 	[ "$(calls_since "$n")" = "POST 200" ]
 	[ "$(discord_channel | jq -r '.[-1].embeds[0].title')" = "Zoom hours" ]
-	! discord_log | jq -r '.[].body' | grep -q "Homework"
+	! discord_log | jq -r '.[].body' | grep -q "Homework" || false
 }
 
 @test "every Moodle fault: no Discord call, the state untouched, the right status" {
@@ -302,6 +305,40 @@ state_print() {
 	[ -z "$(msg_of 501)" ]
 }
 
+@test "a conference deleted while a ping run posts its ping: the next sync deletes that ping" {
+	moodle_edit '(.activities[] | select(.event == 501) | .start) = 120'
+	msync
+	moodle_edit 'del(.activities[] | select(.event == 501))'
+	msync
+	[ "$status" -eq 0 ]
+	n=$(calls)
+	[ "$n" -eq 3 ]
+	# a ping run has claimed 501 and is posting its ping...
+	discord_admin "hold?call=$((n + 1))"
+	"$MOODLECORD" -c "$CFG" ping 2>"$T/ping.err" &
+	pid=$!
+	discord_wait_held
+	# ...when the second sync without it deletes its message
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(discord_channel | jq length)" -eq 2 ]
+	discord_admin release
+	wait "$pid" && rc=0 || rc=$?
+	cat "$T/ping.err"
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/ping.err" ]
+	[ "$(discord_channel | jq length)" -eq 3 ]
+	[ -n "$("$MOODLECORD" -c "$CFG" dump --json | jq -r '.[] | select(.id == 501) | .ping_id')" ]
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(discord_channel | jq length)" -eq 2 ]
+	diff -u <(expected) <(channel)
+	[ "$("$MOODLECORD" -c "$CFG" dump --json | jq length)" -eq 2 ]
+	n=$(calls)
+	msync
+	[ "$(calls)" -eq "$n" ]
+}
+
 @test "Discord 5xx midway: the run stops (69) with what was done kept; the next run converges" {
 	# call 2 of the first sync meets a 502 (a post is never retried)
 	discord_admin "hold?call=2"
@@ -315,7 +352,8 @@ state_print() {
 	[ "$rc" -eq 69 ]
 	[ "$(wc -l <"$T/err")" -eq 1 ]
 	[ "$(discord_channel | jq length)" -eq 1 ]
-	[ -n "$(msg_of 501)" ] && [ -z "$(msg_of 502)" ]
+	[ -n "$(msg_of 501)" ]
+	[ -z "$(msg_of 502)" ]
 
 	msync
 	[ "$status" -eq 0 ]
@@ -431,10 +469,12 @@ sync_until_done() {
 	[ "$(calls_since "$n" | sort -u)" = "POST 200" ]
 	[ "$(calls_since "$n" | wc -l)" -eq 3 ]
 	[ "$(discord_log | jq -r ".[$n:][].path" | sort -u)" = "/api/v10/webhooks/$HOOK2_ID/***" ]
-	[ "$(msg_of 501)" != "$old" ] && [ -n "$(msg_of 501)" ]
+	[ "$(msg_of 501)" != "$old" ]
+	[ -n "$(msg_of 501)" ]
 	n=$(calls)
 	msync
-	[ "$status" -eq 0 ] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
 	[ "$(calls)" -eq "$n" ]
 }
 
@@ -473,6 +513,41 @@ sync_until_done() {
 	diff -u <(sed '$d' "$T/want") <(printf '%s\n' "${lines[@]}" | sed '$d')
 }
 
+@test "a state made for another Moodle site: 78 saying how to start afresh, nothing touched" {
+	msync
+	[ "$status" -eq 0 ]
+	before=$(state_print)
+	n=$(calls)
+	sed -i "s,^url = .*,url = http://localhost:$MOODLE_PORT," "$CFG"
+	for dry in "" --dry-run; do
+		msync $dry
+		[ "$status" -eq 78 ]
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		[ "$stderr" = "moodlecord: sync: state file $STATE belongs to $MOODLE_URL, not http://localhost:$MOODLE_PORT: set [state] path to a new file, or remove $STATE to start afresh" ]
+		[ "$(calls)" -eq "$n" ]
+		[ "$(state_print)" = "$before" ]
+	done
+	# the advice works
+	rm "$STATE"
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(calls_since "$n" | sort -u)" = "POST 200" ]
+}
+
+@test "a damaged state file: 74, one line, no Discord call, the file never written" {
+	mkdir -p "$(dirname "$STATE")"
+	head -c 20000 /dev/urandom >"$STATE"
+	cp "$STATE" "$T/copy"
+	for dry in "" --dry-run; do
+		msync $dry
+		[ "$status" -eq 74 ]
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		[ "$stderr" = "moodlecord: sync: state file $STATE is damaged or not a moodlecord state (not an LMDB file): move it away to start afresh" ]
+		[ "$(calls)" -eq 0 ]
+		cmp "$STATE" "$T/copy"
+	done
+}
+
 @test "the run deadline: stop after the current call with what was done kept (75); the next run carries on" {
 	discord_admin "rate?limit=1&per=3"
 	start=$(date +%s)
@@ -498,6 +573,41 @@ sync_until_done() {
 	discord_admin release
 	wait "$pid"
 	[ "$(calls)" -eq 3 ]
+}
+
+@test "a sync lock held for over an hour: 75 naming the holder, nothing done" {
+	mkdir -p "$T/state"
+	# the holder wrote its pid and start two hours ago and still holds it
+	printf '4242 %s\n' "$(($(date +%s) - 7200))" >"$STATE.sync.lock"
+	( exec 9>>"$STATE.sync.lock" && flock 9 && exec sleep 30 ) 3>&- &
+	holder=$!
+	for i in $(seq 1 100); do
+		flock -n "$STATE.sync.lock" true || break
+		sleep 0.02
+	done
+	msync
+	kill "$holder"
+	wait "$holder" || true
+	[ "$status" -eq 75 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "moodlecord: sync: another sync has been running for 120 minutes (pid 4242 since "*"): if it hangs, stop it" ]]
+	[ "$(calls)" -eq 0 ]
+	[ ! -e "$STATE" ]
+}
+
+@test "a sync that finds another busy leaves before running password_command" {
+	sed -i "s|^password = .*|password_command = echo run >>$T/pwcalls; echo $PW|" "$CFG"
+	discord_admin "hold?call=1"
+	"$MOODLECORD" -c "$CFG" sync &
+	pid=$!
+	discord_wait_held
+	msync -v
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"another sync is running"* ]]
+	discord_admin release
+	wait "$pid"
+	[ "$(calls)" -eq 3 ]
+	[ "$(wc -l <"$T/pwcalls")" -eq 1 ]
 }
 
 # --- crash safety -------------------------------------------------------

@@ -594,6 +594,13 @@ test_lookup_order(void **state)
 	assert_int_equal(cfg.lookahead_days, 3);
 	assert_string_equal(cfg.file, xdg);
 	config_free(&cfg);
+	/* $XDG_CONFIG_HOME without the file: ~/.config's is next. */
+	assert_int_equal(unlink(xdg), 0);
+	assert_int_equal(config_load(&cfg, NULL, 0, &e), MC_OK);
+	assert_int_equal(cfg.lookahead_days, 4);
+	assert_string_equal(cfg.file, home);
+	config_free(&cfg);
+	write_file(xdg, 0600, "[moodle]\nlookahead_days = 3\n");
 	unsetenv("XDG_CONFIG_HOME");
 	assert_int_equal(config_load(&cfg, NULL, 0, &e), MC_OK);
 	assert_int_equal(cfg.lookahead_days, 4);

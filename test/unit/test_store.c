@@ -472,6 +472,64 @@ test_remove(void **state)
 	assert_int_equal(raw_count(f->path, "by_start"), 1);
 }
 
+/* sync's remove keeps a record a ping run is still posting for. */
+static void
+test_remove_unless_pinging(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->path, STORE_CREATE);
+	struct record r, got;
+	struct err e = { 0 };
+	int won, removed;
+
+	/* ping none: removed */
+	make_record(&r, 4, 1000, 4);
+	assert_int_equal(store_put(s, &r, &e), MC_OK);
+	assert_int_equal(store_remove_unless_pinging(s, 4, "", 5000, 120, &removed, &e), MC_OK);
+	assert_int_equal(removed, 1);
+	assert_int_equal(store_get(s, 4, &got, &e), MC_ERR_NOTFOUND);
+	/* claimed 120 s ago (not stale yet): kept, its message id cleared */
+	assert_int_equal(store_put(s, &r, &e), MC_OK);
+	assert_int_equal(store_ping_claim(s, 4, 5000, 120, &won, &e), MC_OK);
+	assert_int_equal(won, 1);
+	assert_int_equal(store_remove_unless_pinging(s, 4, "", 5120, 120, &removed, &e), MC_OK);
+	assert_int_equal(removed, 0);
+	assert_int_equal(store_get(s, 4, &got, &e), MC_OK);
+	assert_string_equal(got.msg.msg_id, "");
+	assert_string_equal(got.msg.hash, "");
+	assert_int_equal(got.msg.ping, PING_CLAIMED);
+	assert_int_equal(got.msg.ping_at, 5000);
+	assert_string_equal(got.ev.name, r.ev.name);
+	event_free(&got.ev);
+	/* the ping recorded meanwhile: a ping id the caller did not delete */
+	assert_int_equal(store_set_ping(s, 4, PING_SENT, "1234567890123456789", 5001, &e), MC_OK);
+	assert_int_equal(store_remove_unless_pinging(s, 4, "", 5010, 120, &removed, &e), MC_OK);
+	assert_int_equal(removed, 0);
+	assert_int_equal(store_get(s, 4, &got, &e), MC_OK);
+	assert_string_equal(got.msg.ping_id, "1234567890123456789");
+	event_free(&got.ev);
+	/* that ping deleted by the caller: removed */
+	assert_int_equal(store_remove_unless_pinging(s, 4, "1234567890123456789", 5010, 120,
+	    &removed, &e), MC_OK);
+	assert_int_equal(removed, 1);
+	assert_int_equal(store_get(s, 4, &got, &e), MC_ERR_NOTFOUND);
+	/* a stale claim (a killed ping run) does not keep it */
+	assert_int_equal(store_put(s, &r, &e), MC_OK);
+	assert_int_equal(store_set_ping(s, 4, PING_NONE, "", 0, &e), MC_OK);
+	assert_int_equal(store_ping_claim(s, 4, 5000, 120, &won, &e), MC_OK);
+	assert_int_equal(store_remove_unless_pinging(s, 4, "", 5121, 120, &removed, &e), MC_OK);
+	assert_int_equal(removed, 1);
+	assert_int_equal(store_get(s, 4, &got, &e), MC_ERR_NOTFOUND);
+	/* absent: done */
+	assert_int_equal(store_remove_unless_pinging(s, 77, "", 5000, 120, &removed, &e), MC_OK);
+	assert_int_equal(removed, 1);
+	event_free(&r.ev);
+	store_close(s);
+	assert_int_equal(raw_count(f->path, "events"), 0);
+	assert_int_equal(raw_count(f->path, "messages"), 0);
+	assert_int_equal(raw_count(f->path, "by_start"), 0);
+}
+
 static void
 test_meta(void **state)
 {
@@ -1400,6 +1458,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_put_moves_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_many_and_negative, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_unless_pinging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_site, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keep_ping_and_set_ping, setup, teardown),
