@@ -1102,6 +1102,7 @@ config_load(struct config *cfg, const char *path, unsigned need, struct err *e)
 	}
 	if (L.file == NULL && fallback != NULL) {
 		tried = file != NULL ? xasprintf("%s and %s", file, fallback) : NULL;
+		L.tried = NULL;
 		free(file);
 		file = fallback;
 		fallback = NULL;
