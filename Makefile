@@ -45,7 +45,7 @@ moodlecord: $(B)/moodlecord
 define variant
 $(1)/%.o: %.c $$(wildcard lib/*.h state/*.h cmd/*.h test/unit/*.h)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(BASEFLAGS) $(2) $$(CFLAGS) $$(call pc_cflags,$$(LIBS_PC) $$(TEST_PC)) -c $$< -o $$@
+	$$(CC) $$(BASEFLAGS) $(2) $$(CPPFLAGS) $$(CFLAGS) $$(call pc_cflags,$$(LIBS_PC) $$(TEST_PC)) -c $$< -o $$@
 
 $(1)/libmc.a: $$(LIB_SRC:%.c=$(1)/%.o)
 	@rm -f $$@
@@ -72,7 +72,7 @@ $(eval $(call variant,$(S),$(SAN)))
 FAKES = $(FAKE_SRC:test/fakes/%.c=$(B)/fakes/%)
 $(B)/fakes/%: test/fakes/%.c $(wildcard test/fakes/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CFLAGS) $(call pc_cflags,libmicrohttpd json-c) $(LDFLAGS) -o $@ $< \
+	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,libmicrohttpd json-c) $(LDFLAGS) -o $@ $< \
 		$(call pc_libs,libmicrohttpd json-c) -lm
 
 fakes: $(FAKES)

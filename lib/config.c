@@ -13,12 +13,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -860,15 +862,18 @@ free_path:
 }
 
 /* Run password_command with /bin/sh -c; the first line it prints is the
- * password.  Its stderr goes to /dev/null: it could echo the secret. */
+ * password.  Its stderr goes to /dev/null: it could echo the secret.  A
+ * command still running after `limit` seconds is killed: a cron run must
+ * not hang on a password manager waiting for a person. */
 static enum mc_err
-secret_from_command(struct loader *L, enum key k, char **out, struct err *e)
+secret_from_command(struct loader *L, enum key k, int64_t limit, char **out, struct err *e)
 {
 	struct buf b = { 0 };
 	char chunk[4096];
 	ssize_t n;
 	pid_t pid;
 	int fd[2], status, devnull;
+	time_t end;
 	enum mc_err rc = MC_OK;
 
 	if (pipe(fd) != 0)
@@ -893,7 +898,20 @@ secret_from_command(struct loader *L, enum key k, char **out, struct err *e)
 		_exit(127);
 	}
 	close(fd[1]);
+	end = time(NULL) + limit;
 	for (;;) {
+		struct pollfd pfd = { .fd = fd[0], .events = POLLIN };
+		time_t left = end - time(NULL);
+
+		if (left <= 0 || poll(&pfd, 1, (int)(left * 1000)) == 0) {
+			kill(pid, SIGKILL);
+			close(fd[0]);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			rc = bad(L, k, e, "did not finish within %lld seconds ([http] timeout); "
+			    "it must print the password without asking", (long long)limit);
+			goto wipe_buf;
+		}
 		n = read(fd[0], chunk, sizeof chunk);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -942,7 +960,7 @@ resolve_secret(struct loader *L, struct config *cfg, enum key file_key, enum key
 	if (is_set(L, file_key))
 		rc = secret_from_file(L, file_key, &v, e);
 	else if (cmd_key != NKEYS && is_set(L, cmd_key))
-		rc = secret_from_command(L, cmd_key, &v, e);
+		rc = secret_from_command(L, cmd_key, cfg->timeout, &v, e);
 	else
 		return MC_OK;
 	if (rc != MC_OK)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -749,6 +750,7 @@ test_password_command(void **state)
 	struct config cfg;
 	struct err e;
 	char *marker = pathf(f, "ran"), *text;
+	time_t started;
 	static const char head[] = "[moodle]\nurl = https://m.example.edu\nusername = a\n";
 
 	text = xasprintf("%spassword_command = printf 'cmd-secret-1  \\nline two\\n'\n", head);
@@ -796,6 +798,17 @@ test_password_command(void **state)
 	text = xasprintf("%spassword_command = /nonexistent/pass-tool\n", head);
 	assert_int_equal(load(f, text, CONFIG_NEED_MOODLE, &cfg, &e), MC_ERR_CONFIG);
 	assert_non_null(strstr(e.msg, "failed with status 127"));
+	free(text);
+
+	/* One that waits for a person is killed after [http] timeout seconds. */
+	started = time(NULL);
+	text = xasprintf("%spassword_command = exec sleep 30\n[http]\ntimeout = 1\n", head);
+	assert_int_equal(load(f, text, CONFIG_NEED_MOODLE, &cfg, &e), MC_ERR_CONFIG);
+	assert_true(time(NULL) - started < 10);
+	free(text);
+	text = xasprintf("%s:4: [moodle] password_command: did not finish within 1 seconds "
+	    "([http] timeout); it must print the password without asking", f->path);
+	assert_string_equal(e.msg, text);
 	free(text);
 	free(marker);
 }
