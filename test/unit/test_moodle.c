@@ -682,6 +682,11 @@ test_errors(void **state)
 		{ "core_calendar_get_calendar_events", NULL,
 		  "{\"events\":[{\"id\":\"x\",\"name\":\"n\",\"courseid\":2,\"modulename\":\"bigbluebuttonbn\"}],\"warnings\":[]}",
 		  NULL, NULL, NULL, 200, 0, MC_ERR_DATA, "bad id or time", C_EVENTS },
+		/* A start before 1970 cannot be stored: refused before anything is posted. */
+		{ "core_calendar_get_calendar_events", NULL,
+		  "{\"events\":[{\"id\":9,\"name\":\"n\",\"courseid\":2,\"modulename\":\"bigbluebuttonbn\","
+		  "\"instance\":1,\"timestart\":-5,\"timeduration\":0}],\"warnings\":[]}",
+		  NULL, NULL, NULL, 200, 0, MC_ERR_DATA, "bad id or time", C_EVENTS },
 		{ "core_calendar_get_calendar_events", NULL, "{\"warnings\":[]}", NULL, NULL, NULL, 200, 0,
 		  MC_ERR_DATA, "no events list", C_EVENTS },
 		{ "mod_bigbluebuttonbn_get_bigbluebuttonbns_by_courses", F45 "invalid_wsfunction.json",
