@@ -686,13 +686,17 @@ read_events(const struct config *cfg, json_object *j, const struct courses *cour
 			return err_set(e, MC_ERR_DATA, "Moodle " FN_EVENTS ": an event is not an object");
 		if (jint(v, "id", &id) != 0 || jint(v, "courseid", &courseid) != 0 ||
 		    jint(v, "instance", &instance) != 0 || jint(v, "timestart", &start) != 0 ||
-		    jint(v, "timeduration", &duration) != 0 || id <= 0 || start <= 0)
+		    jint(v, "timeduration", &duration) != 0 || id <= 0)
 			return err_set(e, MC_ERR_DATA, "Moodle " FN_EVENTS ": an event with a bad id or time");
 		if (module == NULL || !module_wanted(cfg, module))
 			continue;
 		co = course_find(courses, courseid);
 		if (co == NULL)
 			continue;
+		/* Before 1970: the state could not key it, so it would be posted
+		 * anew on every sync. */
+		if (start <= 0)
+			return err_set(e, MC_ERR_DATA, "Moodle " FN_EVENTS ": an event with a bad id or time");
 		c.ev.id = id;
 		c.ev.course_id = courseid;
 		c.ev.course_short = xstrdup(co->shortname);
