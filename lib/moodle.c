@@ -377,6 +377,25 @@ where_free:
 	return rc;
 }
 
+/* Take the secrets out of e->msg: it quotes what the site sent, and a
+ * site (or a proxy page) may echo the token or password it was given.
+ * The token from a login is known to no one else who could redact it. */
+static enum mc_err
+scrub(const struct session *s, struct err *e)
+{
+	struct secrets sec = { 0 };
+	char *clean;
+
+	secrets_add(&sec, s->token);
+	secrets_add(&sec, s->cfg->token);
+	secrets_add(&sec, s->cfg->password);
+	clean = redact(&sec, e->msg);
+	snprintf(e->msg, sizeof e->msg, "%s", clean);
+	free(clean);
+	secrets_free(&sec);
+	return e->kind;
+}
+
 /* POST body to url and judge the answer. */
 static enum mc_err
 exchange(struct session *s, enum endpoint ep, const char *fn, const char *url,
@@ -395,10 +414,14 @@ exchange(struct session *s, enum endpoint ep, const char *fn, const char *url,
 	*refused = 0;
 	*out = NULL;
 	rc = s->send(s->arg, &req, &resp, &fail, e);
-	if (rc != MC_OK)
-		return err_prefix(e, "Moodle %s: ", fn);
+	if (rc != MC_OK) {
+		err_prefix(e, "Moodle %s: ", fn);
+		return scrub(s, e);
+	}
 	rc = judge(s, ep, fn, url, &resp, out, refused, e);
 	http_response_free(&resp);
+	if (rc != MC_OK)
+		scrub(s, e);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -58,6 +59,7 @@ serve(int fd, int connno)
 		size_t hlen, blen = 0, total;
 		ssize_t r;
 		char ctype[128] = "";
+		int proxied;
 
 		while ((end = memmem(req, have, "\r\n\r\n", 4)) == NULL) {
 			r = read(fd, req + have, sizeof req - have - 1);
@@ -82,6 +84,10 @@ serve(int fd, int connno)
 		if (sscanf(req, "%15s %255s", method, path) != 2)
 			_exit(0);
 		path[strcspn(path, "?")] = '\0';
+		/* Asked as a proxy: "GET http://host/path". */
+		proxied = strncmp(path, "http://", 7) == 0;
+		if (proxied)
+			memmove(path, path + 7 + strcspn(path + 7, "/"), strlen(path + 7 + strcspn(path + 7, "/")) + 1);
 		snprintf(body, sizeof body, "%.*s", (int)blen, req + hlen);
 		total = hlen + blen;
 		memmove(req, req + total, have - total);
@@ -91,8 +97,8 @@ serve(int fd, int connno)
 			snprintf(hdrs, sizeof hdrs,
 			    "content-type: text/plain\r\nretry-after:   7 \r\n"
 			    "X-RATELIMIT-REMAINING: 3\r\nX-RateLimit-Reset-After: 1.5\r\n");
-			snprintf(out, sizeof out, "conn=%d method=%s ctype=%s body=%s",
-			    connno, method, ctype, body);
+			snprintf(out, sizeof out, "conn=%d method=%s ctype=%s body=%s%s",
+			    connno, method, ctype, body, proxied ? " proxied" : "");
 			reply(fd, "200 OK", hdrs, out);
 		} else if (strcmp(path, "/redirect") == 0) {
 			reply(fd, "302 Found", "Location: https://elsewhere.example/login?next=x\r\n", "");
@@ -124,6 +130,30 @@ serve(int fd, int connno)
 			write_all(fd, head, sizeof head - 1);
 			for (i = 0; i < 100; i++)
 				write_all(fd, chunk, sizeof chunk);
+		} else if (strcmp(path, "/big-stall") == 0 || strcmp(path, "/big-length-stall") == 0) {
+			/* Past the limit, then nothing for longer than the
+			 * client's timeout: only a client that stops reading at
+			 * the limit sees "too big". */
+			static const char chunked[] =
+			    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+			static const char sized[] =
+			    "HTTP/1.1 200 OK\r\nContent-Length: 20000000\r\n\r\n";
+			char chunk[1007];
+			int i;
+
+			memset(chunk, 'z', sizeof chunk);
+			if (path[4] == 's') {
+				write_all(fd, chunked, sizeof chunked - 1);
+				memcpy(chunk, "3e8\r\n", 5);
+				memcpy(chunk + 1005, "\r\n", 2);
+				for (i = 0; i < 8; i++)
+					write_all(fd, chunk, sizeof chunk);
+			} else {
+				write_all(fd, sized, sizeof sized - 1);
+				write_all(fd, chunk, 1000);
+			}
+			sleep(5);
+			_exit(0);
 		} else if (strcmp(path, "/slow") == 0) {
 			sleep(5);
 			_exit(0);
@@ -355,6 +385,140 @@ test_too_big(void **state)
 	http_free(h);
 }
 
+/* Refused at the limit, not after reading (or waiting for) the rest. */
+static void
+test_too_big_not_read_whole(void **state)
+{
+	struct http *h = http_new(5, 3, 4096);
+	struct http_response r;
+	struct http_request q = { .method = "GET" };
+	enum http_fail f;
+	struct err e = { 0 };
+	const char *paths[] = { "/big-stall", "/big-length-stall" };
+	struct timespec t0, t1;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		char *u = url(paths[i]);
+
+		q.url = u;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		assert_int_equal(http_send(h, &q, &r, &f, &e), MC_ERR_DATA);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		assert_int_equal(f, HTTP_FAIL_TOOBIG);
+		assert_true(t1.tv_sec - t0.tv_sec < 2);
+		free(u);
+	}
+	http_free(h);
+}
+
+/* Proxies come from the environment (http_proxy), as for curl(1). */
+static void
+test_proxy_from_env(void **state)
+{
+	struct http *h = http_new(5, 5, 0);
+	struct http_response r;
+	struct http_request q = { .method = "GET", .url = "http://moodle.invalid/ok" };
+	enum http_fail f;
+	struct err e = { 0 };
+	char *proxy = xasprintf("http://127.0.0.1:%d", server_port);
+
+	(void)state;
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	setenv("http_proxy", proxy, 1);
+	assert_int_equal(http_send(h, &q, &r, &f, &e), MC_OK);
+	unsetenv("http_proxy");
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, " proxied"));
+	http_response_free(&r);
+	free(proxy);
+	http_free(h);
+}
+
+/* TLS is always verified: a self-signed certificate (openssl s_server)
+ * is a TLS failure, never an answer.  Skipped without openssl(1). */
+static void
+test_tls_verified(void **state)
+{
+	char dir[] = "/tmp/mc_tls.XXXXXX", *cmd, *u;
+	struct sockaddr_in a = { 0 };
+	socklen_t alen = sizeof a;
+	struct http *h = http_new(2, 2, 0);
+	struct http_response r;
+	struct http_request q = { .method = "GET" };
+	enum http_fail f;
+	struct err e = { 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port, i, up = 0;
+	enum mc_err rc;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	cmd = xasprintf("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+	    "-keyout %s/k -out %s/c -subj /CN=127.0.0.1 -days 1 -addext subjectAltName=IP:127.0.0.1 "
+	    ">/dev/null 2>&1", dir, dir);
+	if (system(cmd) != 0) {
+		free(cmd);
+		cmd = xasprintf("rm -rf %s", dir);
+		(void)!system(cmd);
+		free(cmd);
+		close(fd);
+		http_free(h);
+		skip();
+	}
+	free(cmd);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	close(fd);
+	port = ntohs(a.sin_port);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char acc[32], crt[64], key[64];
+
+		snprintf(acc, sizeof acc, "127.0.0.1:%d", port);
+		snprintf(crt, sizeof crt, "%s/c", dir);
+		snprintf(key, sizeof key, "%s/k", dir);
+		freopen("/dev/null", "w", stdout);
+		freopen("/dev/null", "w", stderr);
+		execlp("openssl", "openssl", "s_server", "-quiet", "-www", "-accept", acc,
+		    "-cert", crt, "-key", key, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 150 && !up; i++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		up = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+		close(fd);
+		if (!up)
+			usleep(20000);
+	}
+	u = xasprintf("https://127.0.0.1:%d/?token=SECRET", port);
+	q.url = u;
+	rc = up ? http_send(h, &q, &r, &f, &e) : MC_OK;
+	if (rc == MC_OK && up)
+		http_response_free(&r);
+	/* Assertions only once the server is gone. */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cmd = xasprintf("rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(u);
+	http_free(h);
+	assert_true(up);
+	assert_int_equal(rc, MC_ERR_TEMP);
+	assert_int_equal(f, HTTP_FAIL_TLS);
+	assert_non_null(strstr(e.msg, "TLS failed"));
+	assert_non_null(strstr(e.msg, "certificate"));
+	assert_null(strstr(e.msg, "SECRET"));
+}
+
 static void
 test_timeout_and_lost(void **state)
 {
@@ -448,6 +612,9 @@ main(void)
 		cmocka_unit_test(test_redirect_not_followed),
 		cmocka_unit_test(test_last_headers_only),
 		cmocka_unit_test(test_too_big),
+		cmocka_unit_test(test_too_big_not_read_whole),
+		cmocka_unit_test(test_proxy_from_env),
+		cmocka_unit_test(test_tls_verified),
 		cmocka_unit_test(test_timeout_and_lost),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_url_for_humans),

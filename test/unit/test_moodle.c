@@ -690,6 +690,16 @@ test_errors(void **state)
 		  "does not have this function", C_BBB },
 		{ "mod_bigbluebuttonbn_get_bigbluebuttonbns_by_courses", NULL, "{\"bigbluebuttonbns\":[",
 		  NULL, NULL, NULL, 200, 0, MC_ERR_DATA, "truncated JSON (21 bytes)", C_BBB },
+		/* A site or proxy echoing a secret: the quote shows "***". */
+		{ "core_webservice_get_site_info", NULL, "{\"exception\":\"moodle_exception\","
+		  "\"errorcode\":\"generalexceptionmessage\",\"message\":\"wstoken=" TOKEN45 " rejected\"}",
+		  NULL, NULL, NULL, 200, 0, MC_ERR_DATA, "(generalexceptionmessage: wstoken=*** rejected)", C_SITE },
+		{ "login", NULL, "<html>password=" PASSWORD " is wrong</html>", NULL, NULL, "text/html", 200, 0,
+		  MC_ERR_DATA, "\"<html>password=*** is wrong</html>\"", C_LOGIN },
+		{ "core_webservice_get_site_info", NULL, "{\"exception\":\"moodle_exception\","
+		  "\"errorcode\":\"invalidtoken\",\"message\":\"Invalid token\",\"debuginfo\":\"token "
+		  READY_TOKEN "\"}", NULL, NULL, NULL, 200, 1, MC_ERR_AUTH, "Invalid token; token ***)",
+		  "core_webservice_get_site_info" },
 	};
 	size_t i;
 
