@@ -7,6 +7,29 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+/* Keep a message one line of valid UTF-8 whatever it quotes (a Moodle
+ * error code, a config file's section name) and wherever vsnprintf cut
+ * it: control characters become spaces, bytes that are not UTF-8 '?'. */
+static void
+err_clean(char *msg)
+{
+	size_t n = strlen(msg), i = 0;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)msg[i];
+		size_t k = i;
+
+		if (c < 0x20 || c == 0x7f) {
+			msg[i++] = ' ';
+			continue;
+		}
+		utf8_next(msg, n, &k);
+		if (k - i == 1 && c >= 0x80)
+			msg[i] = '?';
+		i = k;
+	}
+}
+
 enum mc_err
 err_set(struct err *e, enum mc_err kind, const char *fmt, ...)
 {
@@ -18,6 +41,7 @@ err_set(struct err *e, enum mc_err kind, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
+	err_clean(e->msg);
 	return kind;
 }
 
@@ -39,6 +63,7 @@ err_prefix(struct err *e, const char *fmt, ...)
 	/* Cut the old message to what still fits. */
 	memcpy(e->msg + n, old, sizeof e->msg - n - 1);
 	e->msg[sizeof e->msg - 1] = '\0';
+	err_clean(e->msg);
 	return e->kind;
 }
 

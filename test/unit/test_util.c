@@ -117,6 +117,31 @@ test_utf8_repair(void **state)
 	buf_free(&b);
 }
 
+/* Whatever a message quotes, it stays one line of valid UTF-8. */
+static void
+test_err_one_line(void **state)
+{
+	struct err e = { 0 };
+	char big[2000];
+
+	(void)state;
+	assert_int_equal(err_set(&e, MC_ERR_DATA, "code (%s)", "weird\ncode\a\x7f"), MC_ERR_DATA);
+	assert_string_equal(e.msg, "code (weird code  )");
+	err_set(&e, MC_ERR_CONFIG, "unknown section [%s]", "\xc3-\xff\xe2\x82");
+	assert_string_equal(e.msg, "unknown section [?-???]");
+	err_set(&e, MC_ERR_CONFIG, "kept: %s", "\xc3\xa9 \xf0\x9f\x98\x80");
+	assert_string_equal(e.msg, "kept: \xc3\xa9 \xf0\x9f\x98\x80");
+	/* A code point cut by the end of the buffer. */
+	memset(big, 'a', sizeof big);
+	memcpy(big + sizeof e.msg - 3, "\xe2\x82\xac", 3);
+	big[sizeof big - 1] = '\0';
+	err_set(&e, MC_ERR_DATA, "%s", big);
+	assert_true(utf8_valid(e.msg, strlen(e.msg)));
+	err_set(&e, MC_ERR_DATA, "tab\there");
+	err_prefix(&e, "pre\r: ");
+	assert_string_equal(e.msg, "pre : tab here");
+}
+
 int
 main(void)
 {
@@ -127,6 +152,7 @@ main(void)
 		cmocka_unit_test(test_be64),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_utf8_repair),
+		cmocka_unit_test(test_err_one_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
