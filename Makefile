@@ -31,6 +31,8 @@ UNIT_SRC = $(sort $(wildcard test/unit/test_*.c))
 FAKE_SRC = $(sort $(wildcard test/fakes/*.c))
 # test tools
 TOOL_SRC = $(sort $(wildcard test/tools/*.c))
+# fuzz targets, each linked with the corpus replay driver (make check)
+FUZZ_SRC = $(sort $(wildcard test/fuzz/fuzz_*.c))
 
 # Two builds side by side: build/plain and build/san.  The top-level
 # ./moodlecord is the plain one.
@@ -43,7 +45,7 @@ moodlecord: $(B)/moodlecord
 	cp $(B)/moodlecord $@
 
 define variant
-$(1)/%.o: %.c $$(wildcard lib/*.h state/*.h cmd/*.h test/unit/*.h)
+$(1)/%.o: %.c $$(wildcard lib/*.h state/*.h cmd/*.h test/unit/*.h test/fuzz/*.h)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(BASEFLAGS) $(2) $$(CPPFLAGS) $$(CFLAGS) $$(call pc_cflags,$$(LIBS_PC) $$(TEST_PC)) -c $$< -o $$@
 
@@ -63,6 +65,11 @@ $(1)/test/tools/%: $(1)/test/tools/%.o $(1)/libmc.a
 	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(call pc_libs,$$(LIBS_PC)) -lm
 
 $(1)/tools: $$(TOOL_SRC:%.c=$(1)/%)
+
+$(1)/test/fuzz/fuzz_%: $(1)/test/fuzz/fuzz_%.o $(1)/test/fuzz/replay.o $(1)/libmc.a
+	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(call pc_libs,$$(LIBS_PC)) -lm
+
+$(1)/fuzzers: $$(FUZZ_SRC:%.c=$(1)/%)
 endef
 
 $(eval $(call variant,$(B),))
@@ -92,11 +99,18 @@ check: deps
 	$(MAKE) --no-print-directory build-tests
 	./test/run $(B) $(S)
 
-build-tests: $(B)/moodlecord $(S)/moodlecord $(B)/units $(S)/units $(B)/tools $(S)/tools $(FAKES) moodlecord
+build-tests: $(B)/moodlecord $(S)/moodlecord $(B)/units $(S)/units $(B)/tools $(S)/tools \
+	$(B)/fuzzers $(S)/fuzzers $(FAKES) moodlecord
 
 bench: deps
 	$(MAKE) --no-print-directory $(B)/moodlecord $(FAKES)
 	./test/bench/run $(B)
+
+# Fuzz each target with libFuzzer for FUZZ_SECONDS (needs clang; not part
+# of check, which replays the seed corpus).
+FUZZ_SECONDS ?= 60
+fuzz:
+	./test/fuzz/run build/fuzz $(FUZZ_SECONDS)
 
 demo: deps
 	$(MAKE) --no-print-directory moodlecord $(FAKES)
@@ -119,5 +133,5 @@ uninstall:
 clean:
 	rm -rf build moodlecord
 
-.PHONY: all deps check build-tests bench demo install uninstall clean fakes
+.PHONY: all deps check build-tests bench demo install uninstall clean fakes fuzz
 .SECONDARY:
