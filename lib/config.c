@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -872,30 +873,34 @@ secret_from_command(struct loader *L, enum key k, int64_t limit, char **out, str
 	char chunk[4096];
 	ssize_t n;
 	pid_t pid;
-	int fd[2], status, devnull;
+	int fd[2], status, err;
 	time_t end;
 	enum mc_err rc = MC_OK;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t dfl;
+	char *argv[] = { "sh", "-c", L->raw[k].val, NULL };
 
 	if (pipe(fd) != 0)
 		return bad(L, k, e, "cannot run it: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0) {
-		rc = bad(L, k, e, "cannot run it: %s", strerror(errno));
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fd[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addclose(&fa, fd[0]);
+	posix_spawn_file_actions_addclose(&fa, fd[1]);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	posix_spawnattr_setsigdefault(&attr, &dfl);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+	err = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	if (err != 0) {
+		rc = bad(L, k, e, "cannot run it: %s", strerror(err));
 		close(fd[0]);
 		close(fd[1]);
 		return rc;
-	}
-	if (pid == 0) {
-		devnull = open("/dev/null", O_WRONLY);
-		if (dup2(fd[1], STDOUT_FILENO) < 0 || devnull < 0 ||
-		    dup2(devnull, STDERR_FILENO) < 0)
-			_exit(126);
-		close(fd[0]);
-		close(fd[1]);
-		close(devnull);
-		signal(SIGPIPE, SIG_DFL);
-		execl("/bin/sh", "sh", "-c", L->raw[k].val, (char *)NULL);
-		_exit(127);
 	}
 	close(fd[1]);
 	end = time(NULL) + limit;

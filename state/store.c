@@ -439,6 +439,39 @@ lmdb_fail:
 	return lmdb_err(s, rc, "read it", e);
 }
 
+/* LMDB maps its lock file and writes the reader table through the map.
+ * Were the file's blocks not allocated, a full disk would kill the run
+ * with SIGBUS instead of an error: allocate them first, so a full disk is
+ * an ENOSPC here.  LOCK_FILE_BYTES covers LMDB's table of 126 readers. */
+#define LOCK_FILE_BYTES 16384
+
+static enum mc_err
+lock_file_allocate(const char *path, struct err *e)
+{
+	char *lockpath = xasprintf("%s-lock", path);
+	struct stat st;
+	enum mc_err rc = MC_OK;
+	int fd, err;
+
+	fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = err_set(e, MC_ERR_IO, "cannot open LMDB's lock file %s: %s", lockpath,
+		    strerror(errno));
+		goto free_path;
+	}
+	err = fstat(fd, &st) == 0 ? 0 : errno;
+	if (err == 0)
+		err = posix_fallocate(fd, 0, st.st_size > LOCK_FILE_BYTES ?
+		    st.st_size : LOCK_FILE_BYTES);
+	if (err != 0)
+		rc = err_set(e, MC_ERR_IO, "cannot make LMDB's lock file %s: %s", lockpath,
+		    strerror(err));
+	close(fd);
+free_path:
+	free(lockpath);
+	return rc;
+}
+
 static int
 env_open(struct store *s, unsigned flags, size_t mapsize)
 {
@@ -513,6 +546,9 @@ store_open_ex(const char *path, int flags, size_t mapsize, struct store **out, s
 		if (lrc != 0)
 			lrc = env_open(s, MDB_RDONLY | MDB_NOLOCK, 0);
 	} else {
+		rc = lock_file_allocate(path, e);
+		if (rc != MC_OK)
+			goto free_store;
 		lrc = env_open(s, 0, h == HEADER_OK ? mapsize : mapsize ? mapsize : DEFAULT_MAPSIZE);
 	}
 	if (lrc != 0) {

@@ -86,7 +86,8 @@ fingerprint() {
 	load_state "$DATA/state-filled.dump"
 	"$MOODLECORD" -c "$CFG" dump --json >"$T/out.json"
 	diff -u "$EXPECTED/dump-filled.json" "$T/out.json"
-	python3 -m json.tool "$T/out.json" >/dev/null
+	# python3 is not in `make deps`: checked where it is installed.
+	if command -v python3 >/dev/null; then python3 -m json.tool "$T/out.json" >/dev/null; fi
 	[ "$(jq length "$T/out.json")" -eq 4 ]
 	[ "$(jq -r '.[2].name' "$T/out.json")" = "$(printf 'Exam Q&A\nsession')" ]
 	[ "$(jq -r '[.[].id] | join(",")' "$T/out.json")" = "99,101,102,250" ]

@@ -22,7 +22,10 @@ setup() {
 	HOOK2_URL="http://127.0.0.1:$DISCORD_PORT/api/v10/webhooks/$HOOK2_ID/$HOOK2_TOKEN"
 	sync_config "$WEBHOOK_URL"
 }
-teardown() { common_teardown; }
+teardown() {
+	if mountpoint -q "$T/small" 2>/dev/null; then umount "$T/small"; fi
+	common_teardown
+}
 
 # sync_config WEBHOOK_URL [MORE LINES]: the test config.
 sync_config() {
@@ -546,6 +549,29 @@ sync_until_done() {
 		[ "$(calls)" -eq 0 ]
 		cmp "$STATE" "$T/copy"
 	done
+}
+
+@test "a full disk: 74, one line, no Discord call; with space again the next sync converges" {
+	mkdir -p "$T/small"
+	mount -t tmpfs -o size=512k tmpfs "$T/small" 2>/dev/null || skip "cannot mount a tmpfs here"
+	STATE="$T/small/state/state.mdb"
+	sync_config "$WEBHOOK_URL"
+	mkdir -p "$T/small/state"
+	# The run lock rewrites its file in place: made beforehand, it still
+	# fits, so the full disk meets the state file itself.
+	printf '%64s\n' '' >"$STATE.sync.lock"
+	dd if=/dev/zero of="$T/small/filler" bs=4k 2>/dev/null || true  # until the disk is full
+	msync
+	[ "$status" -eq 74 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "moodlecord: sync: "*"$STATE"* ]]
+	[ "$(calls)" -eq 0 ]
+	[ "$(moodle_calls)" != "" ]  # Moodle was read: the state is what failed
+	rm "$T/small/filler"
+	msync
+	[ "$status" -eq 0 ]
+	diff -u <(expected) <(channel)
+	[ "$(calls)" -eq "$(expected | wc -l)" ]
 }
 
 @test "the run deadline: stop after the current call with what was done kept (75); the next run carries on" {
