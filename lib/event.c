@@ -122,7 +122,9 @@ get_str(json_object *o, const char *k, char **out)
 
 	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
 		return -1;
-	*out = xstrdup(json_object_get_string(v));
+	/* A stored string is text we wrote, unless the file was edited:
+	 * struct event promises valid UTF-8 all the same. */
+	*out = utf8_repair(json_object_get_string(v), (size_t)json_object_get_string_len(v));
 	return 0;
 }
 

@@ -673,26 +673,31 @@ hex4(const char *p, unsigned *v)
 	return 0;
 }
 
-/* Unescape the JSON string body [p, end) into a new string; NULL when it
+/* Unescape the JSON string body [p, end) into a new string of valid UTF-8
+ * (invalid bytes become U+FFFD, as event_from_json does); NULL when it
  * holds an escape json-c would read differently (or a NUL). */
 static char *
 flat_unescape(const char *p, const char *end)
 {
-	char *out = xmalloc((size_t)(end - p) + 1), *o = out;
+	struct buf b = { 0 };
 	unsigned u, lo;
+	char *out;
 
 	while (p < end) {
-		if (*p != '\\') {
-			*o++ = *p++;
-			continue;
-		}
+		const char *run = p;
+
+		while (p < end && *p != '\\')
+			p++;
+		buf_add(&b, run, (size_t)(p - run));
+		if (p == end)
+			break;
 		switch (p[1]) {
-		case '"': case '\\': case '/': *o++ = p[1]; break;
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
+		case '"': case '\\': case '/': buf_add(&b, p + 1, 1); break;
+		case 'b': buf_adds(&b, "\b"); break;
+		case 'f': buf_adds(&b, "\f"); break;
+		case 'n': buf_adds(&b, "\n"); break;
+		case 'r': buf_adds(&b, "\r"); break;
+		case 't': buf_adds(&b, "\t"); break;
 		case 'u':
 			if (end - p < 6 || hex4(p + 2, &u) != 0 || u == 0)
 				goto refuse;
@@ -705,21 +710,7 @@ flat_unescape(const char *p, const char *end)
 			} else if (u >= 0xdc00 && u <= 0xdfff) {
 				goto refuse;
 			}
-			if (u < 0x80) {
-				*o++ = (char)u;
-			} else if (u < 0x800) {
-				*o++ = (char)(0xc0 | u >> 6);
-				*o++ = (char)(0x80 | (u & 0x3f));
-			} else if (u < 0x10000) {
-				*o++ = (char)(0xe0 | u >> 12);
-				*o++ = (char)(0x80 | (u >> 6 & 0x3f));
-				*o++ = (char)(0x80 | (u & 0x3f));
-			} else {
-				*o++ = (char)(0xf0 | u >> 18);
-				*o++ = (char)(0x80 | (u >> 12 & 0x3f));
-				*o++ = (char)(0x80 | (u >> 6 & 0x3f));
-				*o++ = (char)(0x80 | (u & 0x3f));
-			}
+			buf_add_cp(&b, u);
 			p += 4;
 			break;
 		default:
@@ -727,10 +718,16 @@ flat_unescape(const char *p, const char *end)
 		}
 		p += 2;
 	}
-	*o = '\0';
+	out = buf_take(&b);
+	if (!utf8_valid(out, strlen(out))) {
+		char *fixed = utf8_repair(out, strlen(out));
+
+		free(out);
+		out = fixed;
+	}
 	return out;
 refuse:
-	free(out);
+	buf_free(&b);
 	return NULL;
 }
 

@@ -717,6 +717,13 @@ test_stored_json_forms(void **state)
 		"\"missing\":0,}",
 		"{\"id\":1}",
 		"",
+		/* bytes that are not UTF-8 (a file edited by hand), both forms */
+		"{\"id\":1,\"course_id\":2,\"course_short\":\"x\",\"course_name\":\"c\",\"name\":\"bad\xff\","
+		"\"module\":\"m\",\"cmid\":0,\"url\":\"u\",\"site_name\":\"s\",\"start\":5,\"duration\":6,"
+		"\"missing\":0}",
+		"{ \"id\": 1, \"course_id\": 2, \"course_short\": \"x\", \"course_name\": \"c\", "
+		"\"name\": \"bad\xff\", \"module\": \"m\", \"cmid\": 0, \"url\": \"u\", \"site_name\": \"s\", "
+		"\"start\": 5, \"duration\": 6, \"missing\": 0 }",
 	};
 	unsigned char k[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
 	struct store *s = open_ok(f->path, STORE_CREATE);
@@ -752,6 +759,10 @@ test_stored_json_forms(void **state)
 		assert_int_equal(got.ev.start, want.start);
 		assert_int_equal(got.ev.duration, want.duration);
 		assert_int_equal(got.ev.missing, want.missing);
+		/* struct event promises valid UTF-8, whatever the file held */
+		assert_true(utf8_valid(got.ev.name, strlen(got.ev.name)));
+		if (strstr(texts[i], "bad\xff") != NULL)
+			assert_string_equal(got.ev.name, "bad\xef\xbf\xbd");
 		if (i == 0) {
 			assert_string_equal(got.ev.course_short, "aé😀/\"\\");
 			assert_string_equal(got.ev.course_name, "\b\f\n\r\t\x01\x1f");
