@@ -165,7 +165,7 @@ demo: deps
 	$(MAKE) --no-print-directory moodlecord $(FAKES)
 	./test/demo.sh $(B)
 
-install: moodlecord
+install: moodlecord install-units
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(DOCPREFIX)
 	cp -f moodlecord $(DESTDIR)$(PREFIX)/bin/moodlecord
 	chmod 755 $(DESTDIR)$(PREFIX)/bin/moodlecord
@@ -174,13 +174,63 @@ install: moodlecord
 	cp -f crontab.example README.md $(DESTDIR)$(DOCPREFIX)/
 	chmod 644 $(DESTDIR)$(DOCPREFIX)/crontab.example $(DESTDIR)$(DOCPREFIX)/README.md
 
-uninstall:
+uninstall: uninstall-units
 	rm -f $(DESTDIR)$(PREFIX)/bin/moodlecord $(DESTDIR)$(MANPREFIX)/man1/moodlecord.1
 	rm -f $(DESTDIR)$(DOCPREFIX)/crontab.example $(DESTDIR)$(DOCPREFIX)/README.md
 	-rmdir $(DESTDIR)$(DOCPREFIX) 2>/dev/null
 
+# The systemd units (cmd/systemd), one instance per config: the system
+# units run as the system user moodlecord (sysusers.d), which owns
+# /etc/moodlecord (tmpfiles.d); the user units read ~/.config/moodlecord.
+# ExecStart= names the binary under $(PREFIX).
+SYSTEMD_SYSTEM_DIR ?= $(PREFIX)/lib/systemd/system
+SYSTEMD_USER_DIR   ?= $(PREFIX)/lib/systemd/user
+SYSUSERS_DIR       ?= $(PREFIX)/lib/sysusers.d
+TMPFILES_DIR       ?= $(PREFIX)/lib/tmpfiles.d
+UNITS = moodlecord-sync@.service moodlecord-sync@.timer \
+        moodlecord-ping@.service moodlecord-ping@.timer
+
+install-units:
+	mkdir -p $(DESTDIR)$(SYSTEMD_SYSTEM_DIR) $(DESTDIR)$(SYSTEMD_USER_DIR) \
+		$(DESTDIR)$(SYSUSERS_DIR) $(DESTDIR)$(TMPFILES_DIR)
+	for u in moodlecord-sync@.service moodlecord-ping@.service; do \
+		sed 's|@BINDIR@|$(PREFIX)/bin|g' cmd/systemd/system/$$u >$(DESTDIR)$(SYSTEMD_SYSTEM_DIR)/$$u && \
+		sed 's|@BINDIR@|$(PREFIX)/bin|g' cmd/systemd/user/$$u >$(DESTDIR)$(SYSTEMD_USER_DIR)/$$u || exit 1; \
+	done
+	for d in $(DESTDIR)$(SYSTEMD_SYSTEM_DIR) $(DESTDIR)$(SYSTEMD_USER_DIR); do \
+		cp -f cmd/systemd/moodlecord-sync@.timer cmd/systemd/moodlecord-ping@.timer $$d/ || exit 1; \
+		(cd $$d && chmod 644 $(UNITS)) || exit 1; \
+	done
+	cp -f cmd/systemd/moodlecord.sysusers $(DESTDIR)$(SYSUSERS_DIR)/moodlecord.conf
+	cp -f cmd/systemd/moodlecord.tmpfiles $(DESTDIR)$(TMPFILES_DIR)/moodlecord.conf
+	chmod 644 $(DESTDIR)$(SYSUSERS_DIR)/moodlecord.conf $(DESTDIR)$(TMPFILES_DIR)/moodlecord.conf
+
+uninstall-units:
+	for d in $(DESTDIR)$(SYSTEMD_SYSTEM_DIR) $(DESTDIR)$(SYSTEMD_USER_DIR); do \
+		(cd $$d 2>/dev/null && rm -f $(UNITS)) || true; \
+	done
+	rm -f $(DESTDIR)$(SYSUSERS_DIR)/moodlecord.conf $(DESTDIR)$(TMPFILES_DIR)/moodlecord.conf
+
+# The Debian package (debian/) of the committed tree (HEAD), built in
+# build/deb from a clean copy; the .deb and .changes land there.  The tests
+# are not run again: `make check` is for that.
+DEB_DIR = build/deb
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/moodlecord-$(VERSION)
+	git archive --format=tar HEAD | tar -x -C $(DEB_DIR)/moodlecord-$(VERSION)
+	cd $(DEB_DIR)/moodlecord-$(VERSION) && dpkg-buildpackage -us -uc -b
+
+# What packaging and its checks need (make deb, lintian, the units' tests,
+# .ci/run), installed as `make deps` does.
+DEB_DEPS = cmd:dpkg-buildpackage:dpkg-dev cmd:dh:debhelper cmd:lintian:lintian \
+           cmd:man:man-db cmd:systemd-analyze:systemd cmd:git:git
+deps-deb:
+	@$(MAKE) --no-print-directory deps DEPS="$(DEPS) $(DEB_DEPS)"
+
 clean:
 	rm -rf build moodlecord
 
-.PHONY: all deps check build-tests bench demo install uninstall clean fakes fuzz FORCE
+.PHONY: all deps deps-deb check build-tests bench demo install uninstall install-units \
+	uninstall-units deb clean fakes fuzz FORCE
 .SECONDARY:

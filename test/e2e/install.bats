@@ -133,6 +133,7 @@ fake_tools() {
 	[ ! -e "$root/usr/bin/moodlecord" ]
 	[ ! -e "$root/usr/share/man/man1/moodlecord.1" ]
 	[ ! -e "$root/usr/share/doc/moodlecord" ]
+	[ -z "$(find "$root" -type f)" ]
 }
 
 @test "make install MANPREFIX puts the man page there" {
