@@ -227,12 +227,16 @@ fields_parse(const struct field *f, size_t n, const char *json, size_t len, void
 	return bad ? -1 : 0;
 }
 
+/* The stored text of obj by the table: a new string. */
 static char *
-to_json(json_object *o)
+fields_to_json(const struct field *f, size_t n, const void *obj)
 {
-	char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object *o = json_object_new_object();
+	char *s;
 
+	fields_add(f, n, obj, o);
+	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return s;
 }
@@ -253,10 +257,7 @@ record_add_json(const struct record *r, json_object *o)
 char *
 event_to_json(const struct event *ev)
 {
-	json_object *o = json_object_new_object();
-
-	event_add_json(ev, o);
-	return to_json(o);
+	return fields_to_json(event_fields, NFIELDS(event_fields), ev);
 }
 
 enum mc_err
@@ -272,10 +273,7 @@ event_from_json(const char *json, size_t len, struct event *ev, struct err *e)
 char *
 message_to_json(const struct message *m)
 {
-	json_object *o = json_object_new_object();
-
-	fields_add(message_fields, NFIELDS(message_fields), m, o);
-	return to_json(o);
+	return fields_to_json(message_fields, NFIELDS(message_fields), m);
 }
 
 enum mc_err

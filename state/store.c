@@ -305,14 +305,7 @@ read_record(struct store *s, MDB_txn *txn, int64_t id, struct record *r, struct 
 		store_unreadable(s, id, "record", e);
 		return TXN_FAILED;
 	}
-	rc = mdb_get(txn, s->messages, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc == 0 && message_from_json(v.mv_data, v.mv_size, &r->msg, NULL) != MC_OK) {
-		event_free(&r->ev);
-		store_unreadable(s, id, "message data", e);
-		return TXN_FAILED;
-	}
+	rc = store_txn_get_message(s, txn, id, &r->msg, e);
 	if (rc != 0)
 		event_free(&r->ev);
 	return rc;
