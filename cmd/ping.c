@@ -87,7 +87,7 @@ event_free:
 
 /* Post the ping of r: claim it, post, record the message id.  The
  * conference is read again once claimed: sync may have changed or moved
- * it since the plan was made.  A post that failed releases the claim so
+ * it since the plan was made.  A post that failed gives up the claim so
  * the next run tries again. */
 static enum mc_err
 ping_one(struct ctx *c, struct store *s, struct discord *d, const struct record *r,

@@ -484,12 +484,15 @@ test_meta(void **state)
 
 	assert_int_equal(store_meta_get(s, "webhook_id", &v, &e), MC_OK);
 	assert_null(v);
+	v = (char *)1;
+	assert_int_equal(store_webhook_get(s, &v, &e), MC_OK);
+	assert_null(v);
 	assert_int_equal(store_meta_get(s, "schema", &v, &e), MC_OK);
 	assert_string_equal(v, "1");
 	free(v);
 	assert_int_equal(store_meta_put(s, "webhook_id", "123456789012345678", &e), MC_OK);
-	assert_int_equal(store_meta_put(s, "last_sync", "1800000000", &e), MC_OK);
-	assert_int_equal(store_meta_put(s, "last_sync", "1800000600", &e), MC_OK);
+	assert_int_equal(store_meta_put(s, "note", "1800000000", &e), MC_OK);
+	assert_int_equal(store_meta_put(s, "note", "1800000600", &e), MC_OK);
 	assert_int_equal(store_meta_put(s, "empty", "", &e), MC_OK);
 	assert_int_equal(store_meta_put(s, "", "x", &e), MC_ERR_DATA);
 	store_close(s);
@@ -497,9 +500,14 @@ test_meta(void **state)
 	assert_int_equal(store_meta_get(s, "webhook_id", &v, &e), MC_OK);
 	assert_string_equal(v, "123456789012345678");
 	free(v);
-	assert_int_equal(store_meta_get(s, "last_sync", &v, &e), MC_OK);
+	assert_int_equal(store_meta_get(s, "note", &v, &e), MC_OK);
 	assert_string_equal(v, "1800000600");
 	free(v);
+	/* cmd's way to the webhook id: the same meta key */
+	assert_int_equal(store_webhook_get(s, &v, &e), MC_OK);
+	assert_string_equal(v, "123456789012345678");
+	free(v);
+	assert_int_equal(store_webhook_put(s, "1", &e), MC_ERR_IO);   /* read-only */
 	assert_int_equal(store_meta_get(s, "empty", &v, &e), MC_OK);
 	assert_string_equal(v, "");
 	free(v);
