@@ -2,6 +2,7 @@
  * transaction that reads the record again first.  See protocol.h. */
 #include "protocol.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,8 +13,10 @@ protocol_claimable(const struct message *m, int64_t now)
 {
 	if (m->ping == PING_NONE)
 		return 1;
-	/* no arithmetic on ping_at, whatever the file holds */
-	return m->ping == PING_CLAIMED && m->ping_at < now - PROTOCOL_STALE_CLAIM;
+	/* ping_at comes from the file: whatever it holds, no overflow (a
+	 * claim from the far future stays held) */
+	return m->ping == PING_CLAIMED && m->ping_at <= INT64_MAX - PROTOCOL_STALE_CLAIM &&
+	    m->ping_at + PROTOCOL_STALE_CLAIM < now;
 }
 
 enum mc_err

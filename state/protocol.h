@@ -6,21 +6,27 @@
  * a sync and a ping, so each write below reads the record again inside its
  * own write transaction and changes only its own run's fields.
  *
- * The ping states of a conference, and which run moves them:
+ * The ping states of a conference, and which run moves them (function):
  *
- *   NONE ──ping: claim──────────> CLAIMED   (ping_at = when claimed)
- *   CLAIMED ──ping: posted───────> SENT     (ping_id = the ping message)
- *   CLAIMED ──ping: unclaim──────> NONE     (post failed or no longer due)
- *   CLAIMED, older than PROTOCOL_STALE_CLAIM ──ping: claim──> CLAIMED
- *                                           (its run was killed)
- *   SENT ──ping: reopen──────────> NONE     (moved later: ping message
- *                                            deleted, pinged anew)
- *   SENT ──ping: done────────────> DONE     (over: ping message deleted)
- *   any ──sync: put───────────────> same    (sync's fields only)
- *   any ──sync: remove────────────> gone    unless a ping run has a part in
- *        it (a fresh claim, or a ping message sync did not delete): then
- *        the record stays with no conference message, and the next sync
- *        deletes the ping message that run records.
+ *   from      to        run   function               when
+ *   NONE      CLAIMED   ping  protocol_ping_claim    in its ping window
+ *   CLAIMED   CLAIMED   ping  protocol_ping_claim    the claim is stale
+ *                                                    (its run was killed)
+ *   CLAIMED   SENT      ping  protocol_ping_sent     ping message posted
+ *   CLAIMED   NONE      ping  protocol_ping_reopen   post failed, or no
+ *                                                    longer due
+ *   SENT      NONE      ping  protocol_ping_reopen   moved later: its ping
+ *                                                    message deleted
+ *   SENT      DONE      ping  protocol_ping_done     over: ping message
+ *                                                    deleted
+ *   any       the same  sync  protocol_sync_put      sync's fields only
+ *   any       removed   sync  protocol_sync_remove   unless a ping run has
+ *        a part in it (a fresh claim, or a ping message sync did not
+ *        delete): then the record stays without its conference message,
+ *        and the next sync deletes the ping message that run records.
+ *
+ * A new webhook makes every stored id meaningless: sync then writes and
+ * removes whole records (store_put, store_remove), ping fields included.
  *
  * Every function commits one transaction before it returns, so a crash
  * costs at most the Discord call in flight. */

@@ -264,8 +264,13 @@ test_stale_claim(void **state)
 	assert_int_equal(protocol_claimable(&m, 0), 1);
 	m.ping = PING_SENT;
 	assert_int_equal(protocol_claimable(&m, INT64_MAX), 0);
+	/* a hand-edited file: no overflow either way */
 	m.ping = PING_CLAIMED;
-	m.ping_at = INT64_MAX;   /* a hand-edited file: no overflow */
+	m.ping_at = INT64_MAX;
+	assert_int_equal(protocol_claimable(&m, INT64_MAX), 0);
+	assert_int_equal(protocol_claimable(&m, INT64_MIN), 0);
+	m.ping_at = INT64_MIN;
+	assert_int_equal(protocol_claimable(&m, 1000), 1);
 	assert_int_equal(protocol_claimable(&m, INT64_MIN), 0);
 
 	put_fresh(s, 3);
