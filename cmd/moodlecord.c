@@ -8,6 +8,7 @@
 #include <sysexits.h>
 
 #include "cmd.h"
+#include "http.h"
 
 enum verb { VERB_NONE, VERB_SYNC, VERB_PING, VERB_DUMP, VERB_CHECK };
 
@@ -15,11 +16,12 @@ static const struct {
 	const char *name;
 	enum verb verb;
 	enum mc_err (*run)(struct ctx *, struct err *);
+	int network;   /* may talk HTTP: libcurl is set up before it runs */
 } verbs[] = {
-	{ "sync",  VERB_SYNC,  verb_sync },
-	{ "ping",  VERB_PING,  verb_ping },
-	{ "dump",  VERB_DUMP,  verb_dump },
-	{ "check", VERB_CHECK, verb_check },
+	{ "sync",  VERB_SYNC,  verb_sync,  1 },
+	{ "ping",  VERB_PING,  verb_ping,  1 },
+	{ "dump",  VERB_DUMP,  verb_dump,  0 },
+	{ "check", VERB_CHECK, verb_check, 1 },
 };
 
 static const char synopsis[] =
@@ -99,11 +101,11 @@ static void
 vprint(struct ctx *c, FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
 	char *raw = xvasprintf(fmt, ap);
-	char *safe = redact(secrets_of(c), raw);
+	char *safe = secrets_redact(secrets_of(c), raw);
 
 	fprintf(f, "%s%s\n", prefix, safe);
-	free(safe);
-	free(raw);
+	secret_free(safe);
+	secret_free(raw);
 }
 
 void
@@ -151,15 +153,55 @@ fmt_local_time(time_t t, char buf[32])
 }
 
 enum mc_err
-ctx_load_config(struct ctx *c, unsigned need, struct err *e)
+ctx_open_config(struct ctx *c, unsigned need, struct err *e)
 {
 	enum mc_err rc;
 
 	if (c->cfg_loaded)
 		return MC_OK;
-	rc = config_load(&c->cfg, c->config_path, need, e);
+	rc = config_open(&c->cfg, c->config_path, need, e);
 	if (rc == MC_OK)
 		c->cfg_loaded = 1;
+	return rc;
+}
+
+enum mc_err
+ctx_read_secrets(struct ctx *c, struct err *e)
+{
+	return config_read_secrets(&c->cfg, e);
+}
+
+enum mc_err
+ctx_load_config(struct ctx *c, unsigned need, struct err *e)
+{
+	enum mc_err rc = ctx_open_config(c, need, e);
+
+	if (rc == MC_OK)
+		rc = ctx_read_secrets(c, e);
+	return rc;
+}
+
+/* Standard output written whole: 0, or -1 when a write failed (a full
+ * disk, a closed pipe). */
+static int
+stdout_flushed(void)
+{
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
+}
+
+/* A verb run with libcurl set up around it when it may talk HTTP. */
+static enum mc_err
+run_verb(size_t i, struct ctx *c, struct err *e)
+{
+	enum mc_err rc;
+
+	if (!verbs[i].network)
+		return verbs[i].run(c, e);
+	rc = http_global_init(e);
+	if (rc != MC_OK)
+		return rc;
+	rc = verbs[i].run(c, e);
+	http_global_cleanup();
 	return rc;
 }
 
@@ -208,10 +250,10 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			help();
-			return EX_OK;
+			return stdout_flushed() == 0 ? EX_OK : EX_IOERR;
 		case 'V':
 			printf("moodlecord %s\n", MOODLECORD_VERSION);
-			return EX_OK;
+			return stdout_flushed() == 0 ? EX_OK : EX_IOERR;
 		case ':':
 			usage("option %s needs a value", argv[optind - 1]);
 			break;
@@ -241,19 +283,19 @@ main(int argc, char *argv[])
 		usage("--json is for dump, not %s", vname);
 
 	c.started = time(NULL);
-	rc = verbs[i].run(&c, &e);
+	rc = run_verb(i, &c, &e);
 	status = exit_status(rc);
 	if (rc != MC_OK && rc != MC_ERR_BUSY) {
-		char *safe = redact(secrets_of(&c), e.msg);
+		char *safe = secrets_redact(secrets_of(&c), e.msg);
 
 		fprintf(stderr, "moodlecord: %s: %s\n", vname, safe);
-		free(safe);
+		secret_free(safe);
 	} else if (rc == MC_ERR_BUSY && c.verbosity > 0) {
 		printf("%s\n", e.msg);
 	}
 	if (c.cfg_loaded)
 		config_free(&c.cfg);
-	if (fflush(stdout) != 0 && status == EX_OK)
+	if (stdout_flushed() != 0 && status == EX_OK)
 		status = EX_IOERR;
 	return status;
 }

@@ -1,5 +1,5 @@
 /* fake_moodle: a Moodle site on loopback for the tests, answering the way
- * the real one does (test/fixtures/moodle-4.5, ../shared/api/moodle.md):
+ * the real one does (test/fixtures/moodle-4.5 holds real answers):
  * HTTP 200 for errors, PHP's JSON (same keys in the same order, nulls,
  * "\/", "\uXXXX" for all non-ASCII), names HTML-escaped, the same headers.
  *

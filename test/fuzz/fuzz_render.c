@@ -12,6 +12,7 @@
 
 #include "fuzz.h"
 #include "render.h"
+#include "url.h"
 
 static int64_t
 le64(const uint8_t *p)
@@ -104,14 +105,7 @@ parse_body(const char *body, const char *role)
 static int
 role_usable(const char *r)
 {
-	size_t n;
-
-	if (r == NULL || *r == '\0')
-		return 0;
-	for (n = 0; r[n]; n++)
-		if (r[n] < '0' || r[n] > '9')
-			return 0;
-	return n <= 20;
+	return r != NULL && snowflake_valid(r);
 }
 
 int
