@@ -16,12 +16,13 @@ struct ctx {
 	time_t started;          /* when the run began               */
 	struct config cfg;       /* loaded by the verb (config_load) */
 	int cfg_loaded;
+	int http_ready;          /* libcurl set up (ctx_http_init)   */
 };
 
 /* The verbs.  Each loads the config it needs, does its work and returns
  * MC_OK or an error kind with e filled; main prints e and maps the kind to
- * the exit status.  main sets libcurl up (http_global_init) once before a
- * verb that may talk HTTP (sync, ping, check). */
+ * the exit status.  main sets libcurl up (http_global_init) once before
+ * sync and check; ping asks for it with ctx_http_init. */
 enum mc_err verb_sync(struct ctx *c, struct err *e);
 enum mc_err verb_ping(struct ctx *c, struct err *e);
 enum mc_err verb_dump(struct ctx *c, struct err *e);
@@ -32,6 +33,11 @@ enum mc_err verb_check(struct ctx *c, struct err *e);
  * channel with out(); posts nothing.  Errors as discord_get_webhook, the
  * message starting "discord: ". */
 enum mc_err check_discord(struct ctx *c, struct err *e);
+
+/* Set libcurl up for the run, once (later calls do nothing); main cleans
+ * up at exit.  ping calls it only when it has a message to send: a run
+ * with nothing to do stays small and quick.  MC_OK or MC_ERR_UNAVAILABLE. */
+enum mc_err ctx_http_init(struct ctx *c, struct err *e);
 
 /* Open c->cfg for the verb (need: CONFIG_NEED_*) without reading any
  * secret file or running password_command (config_open): every config

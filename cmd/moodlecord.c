@@ -16,10 +16,11 @@ static const struct {
 	const char *name;
 	enum verb verb;
 	enum mc_err (*run)(struct ctx *, struct err *);
-	int network;   /* may talk HTTP: libcurl is set up before it runs */
+	int network;   /* talks HTTP: libcurl is set up before it runs (ping
+	                  asks with ctx_http_init when it has work) */
 } verbs[] = {
 	{ "sync",  VERB_SYNC,  verb_sync,  1 },
-	{ "ping",  VERB_PING,  verb_ping,  1 },
+	{ "ping",  VERB_PING,  verb_ping,  0 },
 	{ "dump",  VERB_DUMP,  verb_dump,  0 },
 	{ "check", VERB_CHECK, verb_check, 1 },
 };
@@ -189,24 +190,39 @@ stdout_flushed(void)
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
 }
 
-/* A verb run with libcurl set up around it when it may talk HTTP. */
-static enum mc_err
-run_verb(size_t i, struct ctx *c, struct err *e)
+enum mc_err
+ctx_http_init(struct ctx *c, struct err *e)
 {
 	enum mc_err rc;
 
-	if (!verbs[i].network)
-		return verbs[i].run(c, e);
+	if (c->http_ready)
+		return MC_OK;
 	rc = http_global_init(e);
-	if (rc != MC_OK)
-		return rc;
-	rc = verbs[i].run(c, e);
-	http_global_cleanup();
+	if (rc == MC_OK)
+		c->http_ready = 1;
 	return rc;
 }
 
-int
-main(int argc, char *argv[])
+/* A verb run with libcurl set up first when it talks HTTP, and cleaned
+ * up after whenever it was set up. */
+static enum mc_err
+run_verb(size_t i, struct ctx *c, struct err *e)
+{
+	enum mc_err rc = MC_OK;
+
+	if (verbs[i].network)
+		rc = ctx_http_init(c, e);
+	if (rc == MC_OK)
+		rc = verbs[i].run(c, e);
+	if (c->http_ready)
+		http_global_cleanup();
+	return rc;
+}
+
+/* The options and the verb: fills c, returns the verb's index in verbs[];
+ * exits 64 on a usage error, or after --help or --version. */
+static size_t
+parse_args(int argc, char *argv[], struct ctx *c)
 {
 	static const struct option longopts[] = {
 		{ "config",  required_argument, NULL, 'c' },
@@ -218,11 +234,8 @@ main(int argc, char *argv[])
 		{ "version", no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ctx c = { 0 };
-	struct err e = { 0 };
-	enum mc_err rc;
 	size_t i;
-	int ch, status, verbose = 0, quiet = 0;
+	int ch, verbose = 0, quiet = 0;
 	const char *vname;
 
 	opterr = 0;
@@ -234,7 +247,7 @@ main(int argc, char *argv[])
 		case 'c':
 			if (*optarg == '\0')
 				usage("-c needs a file name");
-			c.config_path = optarg;
+			c->config_path = optarg;
 			break;
 		case 'v':
 			verbose = 1;
@@ -243,17 +256,17 @@ main(int argc, char *argv[])
 			quiet = 1;
 			break;
 		case 'n':
-			c.dry_run = 1;
+			c->dry_run = 1;
 			break;
 		case 'j':
-			c.json = 1;
+			c->json = 1;
 			break;
 		case 'h':
 			help();
-			return stdout_flushed() == 0 ? EX_OK : EX_IOERR;
+			exit(stdout_flushed() == 0 ? EX_OK : EX_IOERR);
 		case 'V':
 			printf("moodlecord %s\n", MOODLECORD_VERSION);
-			return stdout_flushed() == 0 ? EX_OK : EX_IOERR;
+			exit(stdout_flushed() == 0 ? EX_OK : EX_IOERR);
 		case ':':
 			usage("option %s needs a value", argv[optind - 1]);
 			break;
@@ -265,7 +278,7 @@ main(int argc, char *argv[])
 	}
 	if (verbose && quiet)
 		usage("-v and -q cannot be used together");
-	c.verbosity = verbose ? 1 : quiet ? -1 : 0;
+	c->verbosity = verbose ? 1 : quiet ? -1 : 0;
 
 	if (optind >= argc)
 		usage("no verb given (sync, ping, dump or check)");
@@ -277,10 +290,22 @@ main(int argc, char *argv[])
 		usage("unknown verb '%s' (sync, ping, dump or check)", vname);
 	if (optind + 1 < argc)
 		usage("unexpected argument '%s' after %s", argv[optind + 1], vname);
-	if (c.dry_run && verbs[i].verb != VERB_SYNC && verbs[i].verb != VERB_PING)
+	if (c->dry_run && verbs[i].verb != VERB_SYNC && verbs[i].verb != VERB_PING)
 		usage("--dry-run is for sync and ping, not %s", vname);
-	if (c.json && verbs[i].verb != VERB_DUMP)
+	if (c->json && verbs[i].verb != VERB_DUMP)
 		usage("--json is for dump, not %s", vname);
+	return i;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ctx c = { 0 };
+	struct err e = { 0 };
+	enum mc_err rc;
+	size_t i = parse_args(argc, argv, &c);
+	const char *vname = verbs[i].name;
+	int status;
 
 	c.started = time(NULL);
 	rc = run_verb(i, &c, &e);

@@ -206,6 +206,9 @@ apply(struct ctx *c, const struct record_list *recs, const struct due_plan *p,
 	rc = store_open(cfg->state_path, 0, &s, e);
 	if (rc != MC_OK)
 		return rc;
+	rc = ctx_http_init(c, e);
+	if (rc != MC_OK)
+		goto store_close;
 	d = discord_new(cfg->webhook_url, cfg->thread_id, (long)cfg->connect_timeout,
 	    (long)cfg->timeout, (int64_t)c->started + cfg->deadline, e);
 	if (d == NULL) {

@@ -87,6 +87,18 @@ enum mc_err config_expand_path(struct config_loader *ld, enum key k, char **out,
 enum mc_err config_check_webhook(struct config_loader *ld, struct config *cfg, enum key k,
     const char *v, const char *what, struct err *e);
 
+/* Open the config file at path and parse it into ld->raw (ld->file set
+ * when found).  A missing file is an error when named (-c,
+ * $MOODLECORD_CONFIG), fine otherwise (ld->tried names it).  When the
+ * file holds a secret and group or others can read it, *readable_secret
+ * is that key, else NKEYS. */
+enum mc_err config_parse_file(struct config_loader *ld, const char *path, int named,
+    enum key *readable_secret, struct err *e);
+
+/* Apply MOODLECORD_<SECTION>_<KEY> over ld->raw.  A secret given in the
+ * environment replaces every source of that secret given in the file. */
+enum mc_err config_apply_env(struct config_loader *ld, struct err *e);
+
 /* Free what ld holds, every value wiped. */
 void config_loader_free(struct config_loader *ld);
 
