@@ -79,7 +79,7 @@ shown(const struct session *s, enum endpoint ep, const char *text, size_t len)
 enum { AT_LOGIN = 1, AT_REST = 2, AT_ANY = 3 };
 
 static const struct moodle_error {
-	const char *code;
+	const char *codes;       /* the errorcodes, separated by spaces     */
 	unsigned at;             /* AT_*: where Moodle answers so          */
 	const char *message_has; /* NULL, or what the message must hold   */
 	enum mc_err kind;
@@ -87,8 +87,8 @@ static const struct moodle_error {
 	const char *text;
 } moodle_errors[] = {
 	{ "invalidlogin", AT_ANY, NULL, MC_ERR_AUTH, 0, "Moodle refused the username or password" },
-	{ "invalidtoken", AT_ANY, NULL, MC_ERR_AUTH, 1, "Moodle $F: the token was refused ($D$G)" },
-	{ "accessexception", AT_ANY, NULL, MC_ERR_AUTH, 1, "Moodle $F: the token was refused ($D$G)" },
+	{ "invalidtoken accessexception", AT_ANY, NULL, MC_ERR_AUTH, 1,
+	  "Moodle $F: the token was refused ($D$G)" },
 	{ "enablewsdescription", AT_ANY, NULL, MC_ERR_CONFIG, 0, "Moodle: web services are off on "
 	  "this site; the site admin must switch on Site administration > Advanced features > "
 	  "Enable web services" },
@@ -97,32 +97,40 @@ static const struct moodle_error {
 	  "features > Enable web services for mobile devices" },
 	{ "sitemaintenance", AT_ANY, NULL, MC_ERR_TEMP, 0, "Moodle $F: the site is in maintenance "
 	  "mode; try again later" },
-	{ "invalidparameter", AT_ANY, NULL, MC_ERR_DATA, 0, "Moodle $F rejected moodlecord's "
-	  "parameters ($D); please report this bug" },
-	{ "missingparam", AT_ANY, NULL, MC_ERR_DATA, 0, "Moodle $F rejected moodlecord's "
-	  "parameters ($D); please report this bug" },
+	{ "invalidparameter missingparam", AT_ANY, NULL, MC_ERR_DATA, 0, "Moodle $F rejected "
+	  "moodlecord's parameters ($D); please report this bug" },
 	{ "invalidrecord", AT_ANY, "external_functions", MC_ERR_UNAVAILABLE, 0, "Moodle $F: this "
 	  "site (Moodle $R) does not have this function" },
-	{ "usernotconfirmed", AT_LOGIN, NULL, MC_ERR_AUTH, 0, "Moodle refused the login ($D); "
-	  "log in on the web site to see why" },
-	{ "passwordisexpired", AT_LOGIN, NULL, MC_ERR_AUTH, 0, "Moodle refused the login ($D); "
-	  "log in on the web site to see why" },
-	{ "noguest", AT_LOGIN, NULL, MC_ERR_AUTH, 0, "Moodle refused the login ($D); "
-	  "log in on the web site to see why" },
-	{ "restoredaccountresetpassword", AT_LOGIN, NULL, MC_ERR_AUTH, 0, "Moodle refused the "
-	  "login ($D); log in on the web site to see why" },
-	{ "cannotcreatetoken", AT_LOGIN, NULL, MC_ERR_AUTH, 0, "Moodle refused the login ($D); "
+	{ "usernotconfirmed passwordisexpired noguest restoredaccountresetpassword "
+	  "cannotcreatetoken", AT_LOGIN, NULL, MC_ERR_AUTH, 0, "Moodle refused the login ($D); "
 	  "log in on the web site to see why" },
 	{ NULL, AT_ANY, NULL, MC_ERR_DATA, 0, "Moodle $F answered with an error ($D)" },
 };
+
+/* Is code one of the space-separated words of list? */
+static int
+code_in(const char *list, const char *code)
+{
+	size_t n = strlen(code);
+
+	while (*list != '\0') {
+		size_t len = strcspn(list, " ");
+
+		if (len == n && strncmp(list, code, n) == 0)
+			return 1;
+		list += len;
+		list += strspn(list, " ");
+	}
+	return 0;
+}
 
 static const struct moodle_error *
 error_row(enum endpoint ep, const char *code, const char *message)
 {
 	const struct moodle_error *m = moodle_errors;
 
-	for (; m->code != NULL; m++)
-		if (strcmp(m->code, code) == 0 && (m->at & (ep == LOGIN ? AT_LOGIN : AT_REST)) &&
+	for (; m->codes != NULL; m++)
+		if (code_in(m->codes, code) && (m->at & (ep == LOGIN ? AT_LOGIN : AT_REST)) &&
 		    (m->message_has == NULL || (message && strstr(message, m->message_has))))
 			break;
 	return m;

@@ -25,18 +25,6 @@ le64(const uint8_t *p)
 	return (int64_t)v;
 }
 
-static size_t
-cplen(const char *s)
-{
-	size_t n = strlen(s), i = 0, k = 0;
-
-	while (i < n) {
-		utf8_next(s, n, &i);
-		k++;
-	}
-	return k;
-}
-
 static json_object *
 member(json_object *o, const char *key)
 {
@@ -60,7 +48,7 @@ text_len(json_object *o, const char *key, size_t max)
 	FUZZ_CHECK(json_object_is_type(m, json_type_string));
 	s = json_object_get_string(m);
 	FUZZ_CHECK(strlen(s) == (size_t)json_object_get_string_len(m));
-	n = cplen(s);
+	n = utf8_count(s);
 	FUZZ_CHECK(n <= max);
 	/* No mention survives in text (the role's own mention is checked by
 	 * the caller before it looks here). */
@@ -182,7 +170,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *s = json_object_get_string(content);
 		size_t skip = 0;
 
-		FUZZ_CHECK(cplen(s) <= 2000);
+		FUZZ_CHECK(utf8_count(s) <= 2000);
 		if (role != NULL) {
 			char *want = xasprintf("<@&%s> ", role);
 
