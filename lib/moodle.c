@@ -158,7 +158,7 @@ expand(const char *text, const char *fn, const char *detail, const char *debug,
 
 /* An answer with an errorcode: its kind and message from the table. */
 static enum mc_err
-judge_errorcode(struct session *s, enum endpoint ep, const char *fn, json_object *j,
+check_errorcode(struct session *s, enum endpoint ep, const char *fn, json_object *j,
     const char *code, int *refused, struct err *e)
 {
 	const char *msg = moodle_json_str(j, ep == LOGIN ? "error" : "message");
@@ -187,7 +187,7 @@ judge_errorcode(struct session *s, enum endpoint ep, const char *fn, json_object
 
 /* The HTTP status of an answer: MC_OK for 200, else the error. */
 static enum mc_err
-judge_status(struct session *s, enum endpoint ep, const char *fn, const char *where,
+check_status(struct session *s, enum endpoint ep, const char *fn, const char *where,
     const struct http_response *r, struct err *e)
 {
 	char *to, *q;
@@ -225,7 +225,7 @@ judge_status(struct session *s, enum endpoint ep, const char *fn, const char *wh
 
 /* The body of a 200 answer as one JSON value, with nothing after it. */
 static enum mc_err
-judge_body(struct session *s, enum endpoint ep, const char *fn, const char *where,
+check_json(struct session *s, enum endpoint ep, const char *fn, const char *where,
     const struct http_response *r, json_object **out, struct err *e)
 {
 	json_tokener *tok;
@@ -276,9 +276,9 @@ check_answer(struct session *s, enum endpoint ep, const char *fn, const char *ur
 	*out = NULL;
 	*refused = 0;
 	s->last_code[0] = '\0';
-	rc = judge_status(s, ep, fn, where, r, e);
+	rc = check_status(s, ep, fn, where, r, e);
 	if (rc == MC_OK)
-		rc = judge_body(s, ep, fn, where, r, &j, e);
+		rc = check_json(s, ep, fn, where, r, &j, e);
 	free(where);
 	if (rc != MC_OK)
 		return rc;
@@ -287,7 +287,7 @@ check_answer(struct session *s, enum endpoint ep, const char *fn, const char *ur
 		*out = j;
 		return MC_OK;
 	}
-	rc = judge_errorcode(s, ep, fn, j, code, refused, e);
+	rc = check_errorcode(s, ep, fn, j, code, refused, e);
 	json_object_put(j);
 	return rc;
 }
