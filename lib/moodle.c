@@ -665,6 +665,8 @@ hand_over(const struct session *s, const struct moodle_site *site, struct found_
 {
 	size_t i;
 
+	if (fl->n == 0)
+		return;  /* qsort wants a base even for nothing */
 	qsort(fl->v, fl->n, sizeof *fl->v, moodle_found_cmp);
 	for (i = 0; i < fl->n; i++) {
 		struct event *ev = &fl->v[i].ev;
