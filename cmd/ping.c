@@ -203,14 +203,14 @@ run_steps(struct ctx *c, const struct record_list *recs, const struct ping_plan 
 	rc = store_open(cfg->state_path, 0, &s, e);
 	if (rc != MC_OK)
 		return rc;
-	rc = http_global_init(e);
+	rc = ctx_http_init(c, e);
 	if (rc != MC_OK)
 		goto store_close;
 	d = discord_new(cfg->webhook_url, cfg->thread_id, (long)cfg->connect_timeout,
 	    (long)cfg->timeout, (int64_t)c->started + cfg->deadline, e);
 	if (d == NULL) {
 		rc = e->kind;
-		goto http_cleanup;
+		goto store_close;
 	}
 	for (i = 0; i < p->n && rc == MC_OK; i++) {
 		const struct record *r = &recs->v[p->v[i].rec];
@@ -221,8 +221,6 @@ run_steps(struct ctx *c, const struct record_list *recs, const struct ping_plan 
 			rc = ping_one(c, s, d, r, p->v[i].replace, e);
 	}
 	discord_free(d);
-http_cleanup:
-	http_global_cleanup();
 store_close:
 	store_close(s);
 	return rc;

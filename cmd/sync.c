@@ -386,30 +386,23 @@ verb_sync(struct ctx *c, struct err *e)
 	struct http *h;
 	enum mc_err rc;
 
-	/* a dry run writes nothing, not even a lock file */
+	rc = ctx_open_config(c, CONFIG_NEED_MOODLE | CONFIG_NEED_DISCORD, e);
+	if (rc != MC_OK)
+		return rc;
+	/* The lock (its path is in the config) before the secrets: a run
+	 * that finds another busy must not run password_command.  A dry run
+	 * writes nothing, not even a lock file. */
 	if (!c->dry_run) {
-		/* The lock first (its path is in the config), then the
-		 * secrets: a run that finds another busy must not run
-		 * password_command. */
-		rc = ctx_load_config(c, CONFIG_NEED_STATE, e);
-		if (rc != MC_OK)
-			return rc;
 		rc = lock_take(c->cfg.state_path, "sync", SYNC_LOCK_STALE, &lk, e);
 		if (rc != MC_OK)
 			return rc;
-		config_free(&c->cfg);
-		c->cfg_loaded = 0;
 	}
-	rc = ctx_load_config(c, CONFIG_NEED_MOODLE | CONFIG_NEED_DISCORD, e);
-	if (rc != MC_OK)
-		goto lock_release;
-	rc = http_global_init(e);
+	rc = ctx_read_secrets(c, e);
 	if (rc != MC_OK)
 		goto lock_release;
 	h = http_new((long)c->cfg.connect_timeout, (long)c->cfg.timeout, 0);
 	rc = sync_with(c, h, e);
 	http_free(h);
-	http_global_cleanup();
 lock_release:
 	lock_release(lk);
 	return rc;
