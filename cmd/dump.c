@@ -22,8 +22,7 @@ cell(const char *s)
 }
 
 /* Columns are as wide as their text in code points (what a terminal shows
- * for most text), counted by render_cplen until lib/ has one shared
- * counter. */
+ * for most text). */
 enum { COL_START, COL_COURSE, COL_NAME, COL_MESSAGE, COL_PING, NCOLS };
 
 static const char *const heads[NCOLS] = { "START", "COURSE", "NAME", "MESSAGE", "PING" };
@@ -38,7 +37,7 @@ print_row(struct ctx *c, char *const cols[NCOLS], const size_t w[NCOLS])
 		buf_adds(&b, cols[i]);
 		if (i == NCOLS - 1)
 			break;
-		for (n = render_cplen(cols[i]); n < w[i] + 2; n++)
+		for (n = utf8_count(cols[i]); n < w[i] + 2; n++)
 			buf_add(&b, " ", 1);
 	}
 	out(c, "%s", b.data);
@@ -53,7 +52,7 @@ print_table(struct ctx *c, const struct record_list *l)
 	char when[32];
 
 	for (j = 0; j < NCOLS; j++)
-		w[j] = render_cplen(heads[j]);
+		w[j] = utf8_count(heads[j]);
 	for (i = 0; i < l->n; i++) {
 		const struct record *r = &l->v[i];
 
@@ -63,8 +62,8 @@ print_table(struct ctx *c, const struct record_list *l)
 		rows[i][COL_MESSAGE] = cell(r->msg.msg_id);
 		rows[i][COL_PING] = xstrdup(ping_state_name(r->msg.ping));
 		for (j = 0; j < NCOLS; j++)
-			if (render_cplen(rows[i][j]) > w[j])
-				w[j] = render_cplen(rows[i][j]);
+			if (utf8_count(rows[i][j]) > w[j])
+				w[j] = utf8_count(rows[i][j]);
 	}
 	print_row(c, (char *const *)heads, w);
 	for (i = 0; i < l->n; i++) {

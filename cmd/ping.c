@@ -70,7 +70,7 @@ unping_moved(struct ctx *c, struct store *s, struct discord *d, const struct rec
 	    strcmp(cur.msg.ping_id, r->msg.ping_id) != 0)
 		goto event_free;
 	if (cur.msg.ping_id[0] != '\0') {
-		rc = protocol_deleted(discord_delete(d, cur.msg.ping_id, e));
+		rc = discord_remove(d, cur.msg.ping_id, e);
 		if (rc != MC_OK) {
 			err_prefix(e, "the old ping message of '%s' (moved) not deleted: ",
 			    cur.ev.name);
@@ -174,7 +174,7 @@ unping_one(struct ctx *c, struct store *s, struct discord *d, const struct recor
 	    strcmp(cur.msg.ping_id, r->msg.ping_id) != 0)
 		goto event_free;
 	if (cur.msg.ping_id[0] != '\0') {
-		rc = protocol_deleted(discord_delete(d, cur.msg.ping_id, e));
+		rc = discord_remove(d, cur.msg.ping_id, e);
 		if (rc != MC_OK) {
 			err_prefix(e, "ping message of '%s' not deleted: ", cur.ev.name);
 			goto event_free;

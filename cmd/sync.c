@@ -150,7 +150,7 @@ do_delete(struct run *r, struct diff_step *st, struct err *e)
 	if (rc != MC_OK)
 		return rc;
 	if (cur.msg.msg_id[0] != '\0') {
-		rc = protocol_deleted(discord_delete(r->d, cur.msg.msg_id, e));
+		rc = discord_remove(r->d, cur.msg.msg_id, e);
 		if (rc != MC_OK) {
 			err_prefix(e, "deleting '%s': ", cur.ev.name);
 			goto cur_free;
@@ -168,7 +168,7 @@ do_delete(struct run *r, struct diff_step *st, struct err *e)
 			    "the next sync carries on");
 			goto cur_free;
 		}
-		rc = protocol_deleted(discord_delete(r->d, cur.msg.ping_id, e));
+		rc = discord_remove(r->d, cur.msg.ping_id, e);
 		if (rc != MC_OK) {
 			err_prefix(e, "deleting the ping message of '%s': ", cur.ev.name);
 			goto cur_free;

@@ -19,12 +19,6 @@ protocol_claimable(const struct message *m, int64_t now)
 	    m->ping_at + PROTOCOL_STALE_CLAIM < now;
 }
 
-enum mc_err
-protocol_deleted(enum mc_err rc)
-{
-	return rc == MC_ERR_NOTFOUND ? MC_OK : rc;
-}
-
 /* ---- sync ---- */
 
 static int

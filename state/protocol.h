@@ -47,10 +47,6 @@
 /* May a ping run claim m at now: never pinged, or a stale claim? */
 int protocol_claimable(const struct message *m, int64_t now);
 
-/* The outcome of deleting a Discord message: one already gone
- * (MC_ERR_NOTFOUND) counts as deleted, MC_OK; anything else is rc. */
-enum mc_err protocol_deleted(enum mc_err rc);
-
 /* ---- sync's moves ---- */
 
 /* Write r (event and conference message) keeping the ping fields stored

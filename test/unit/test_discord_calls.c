@@ -330,6 +330,38 @@ test_429_retry_after_header(void **state)
 	free(limited);
 }
 
+/* A message someone already deleted (404, code 10008): discord_delete
+ * says MC_ERR_NOTFOUND, discord_remove counts it as deleted; a webhook
+ * that is gone (10015) is an error for both. */
+static void
+test_remove_gone_message(void **state)
+{
+	static const char gone[] = "{\"message\": \"Unknown Message\", \"code\": 10008}";
+	static const char hook[] = "{\"message\": \"Unknown Webhook\", \"code\": 10015}";
+	char *a404 = xasprintf("HTTP/1.1 404 Not Found\r\n" RL "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", strlen(gone), gone);
+	char *h404 = xasprintf("HTTP/1.1 404 Not Found\r\n" RL "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", strlen(hook), hook);
+	const char *answers[] = { a404, a404, h404 };
+	int port, lfd = bind_loopback(&port);
+	struct discord *d = client(port, 0);
+	struct err e = { 0 };
+	char *got;
+
+	(void)state;
+	serve(lfd, 0, answers, 3);
+	usleep(100000);
+	assert_int_equal(discord_delete(d, "123456789012345642", &e), MC_ERR_NOTFOUND);
+	assert_int_equal(discord_remove(d, "123456789012345642", &e), MC_OK);
+	assert_int_equal(discord_remove(d, "123456789012345642", &e), MC_ERR_CONFIG);
+	got = requests();
+	assert_non_null(strstr(got, "DELETE /api/v10/webhooks/" ID "/***/messages/123456789012345642"));
+	free(got);
+	discord_free(d);
+	free(a404);
+	free(h404);
+}
+
 int
 main(void)
 {
@@ -338,6 +370,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_403_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backoff_respects_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_429_retry_after_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_gone_message, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

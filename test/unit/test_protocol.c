@@ -286,17 +286,6 @@ test_stale_claim(void **state)
 }
 
 /* A delete that finds the message gone counts as done; nothing else does. */
-static void
-test_deleted(void **state)
-{
-	(void)state;
-	assert_int_equal(protocol_deleted(MC_OK), MC_OK);
-	assert_int_equal(protocol_deleted(MC_ERR_NOTFOUND), MC_OK);
-	assert_int_equal(protocol_deleted(MC_ERR_TEMP), MC_ERR_TEMP);
-	assert_int_equal(protocol_deleted(MC_ERR_DATA), MC_ERR_DATA);
-	assert_int_equal(protocol_deleted(MC_ERR_IO), MC_ERR_IO);
-}
-
 #define RACERS 6
 #define RACE_IDS 24
 
@@ -513,7 +502,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ping_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_claim, setup, teardown),
-		cmocka_unit_test(test_deleted),
 		cmocka_unit_test_setup_teardown(test_sync_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_put_keeps_ping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim, setup, teardown),
