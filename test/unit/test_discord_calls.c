@@ -219,7 +219,7 @@ teardown(void **state)
 static void
 test_post_retried_when_nothing_connected(void **state)
 {
-	static const char body[] = "{\"id\":\"555\",\"channel_id\":\"1\"}";
+	static const char body[] = "{\"id\":\"1234567890123456789\",\"channel_id\":\"1\"}";
 	char *answer = xasprintf("HTTP/1.1 200 OK\r\n" RL "Content-Type: application/json\r\n"
 	    "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
 	const char *answers[] = { answer };
@@ -233,7 +233,7 @@ test_post_retried_when_nothing_connected(void **state)
 	serve(lfd, 250, answers, 1);
 	t0 = now_ms();
 	assert_int_equal(discord_post(d, "{\"content\":\"x\"}", id, &e), MC_OK);
-	assert_string_equal(id, "555");
+	assert_string_equal(id, "1234567890123456789");
 	assert_true(now_ms() - t0 >= 250);
 	got = requests();
 	assert_string_equal(got, "POST /api/v10/webhooks/" ID "/***?wait=true");
@@ -261,10 +261,10 @@ test_403_stops(void **state)
 	assert_int_equal(discord_post(d, "{\"content\":\"x\"}", id, &e), MC_ERR_CONFIG);
 	assert_non_null(strstr(e.msg, "403, 50013 Missing Permissions"));
 	assert_null(strstr(e.msg, TOKEN));
-	assert_int_equal(discord_edit(d, "42", "{\"content\":\"x\"}", &e), MC_ERR_CONFIG);
+	assert_int_equal(discord_edit(d, "123456789012345642", "{\"content\":\"x\"}", &e), MC_ERR_CONFIG);
 	got = requests();
 	assert_string_equal(got, "POST /api/v10/webhooks/" ID "/***?wait=true|"
-	    "PATCH /api/v10/webhooks/" ID "/***/messages/42");
+	    "PATCH /api/v10/webhooks/" ID "/***/messages/123456789012345642");
 	free(got);
 	discord_free(d);
 	free(answer);
@@ -288,11 +288,11 @@ test_backoff_respects_deadline(void **state)
 	serve(lfd, 0, answers, 1);
 	usleep(100000);
 	t0 = now_ms();
-	assert_int_equal(discord_delete(d, "42", &e), MC_ERR_TEMP);
+	assert_int_equal(discord_delete(d, "123456789012345642", &e), MC_ERR_TEMP);
 	assert_true(now_ms() - t0 < 1500);
 	assert_non_null(strstr(e.msg, "run deadline reached"));
 	got = requests();
-	assert_string_equal(got, "DELETE /api/v10/webhooks/" ID "/***/messages/42");
+	assert_string_equal(got, "DELETE /api/v10/webhooks/" ID "/***/messages/123456789012345642");
 	free(got);
 	discord_free(d);
 }
@@ -320,14 +320,46 @@ test_429_retry_after_header(void **state)
 	serve(lfd, 0, answers, 2);
 	usleep(100000);
 	t0 = now_ms();
-	assert_int_equal(discord_delete(d, "42", &e), MC_OK);
+	assert_int_equal(discord_delete(d, "123456789012345642", &e), MC_OK);
 	assert_true(now_ms() - t0 >= 990);
 	got = requests();
-	assert_string_equal(got, "DELETE /api/v10/webhooks/" ID "/***/messages/42|"
-	    "DELETE /api/v10/webhooks/" ID "/***/messages/42");
+	assert_string_equal(got, "DELETE /api/v10/webhooks/" ID "/***/messages/123456789012345642|"
+	    "DELETE /api/v10/webhooks/" ID "/***/messages/123456789012345642");
 	free(got);
 	discord_free(d);
 	free(limited);
+}
+
+/* A message someone already deleted (404, code 10008): discord_delete
+ * says MC_ERR_NOTFOUND, discord_remove counts it as deleted; a webhook
+ * that is gone (10015) is an error for both. */
+static void
+test_remove_gone_message(void **state)
+{
+	static const char gone[] = "{\"message\": \"Unknown Message\", \"code\": 10008}";
+	static const char hook[] = "{\"message\": \"Unknown Webhook\", \"code\": 10015}";
+	char *a404 = xasprintf("HTTP/1.1 404 Not Found\r\n" RL "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", strlen(gone), gone);
+	char *h404 = xasprintf("HTTP/1.1 404 Not Found\r\n" RL "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", strlen(hook), hook);
+	const char *answers[] = { a404, a404, h404 };
+	int port, lfd = bind_loopback(&port);
+	struct discord *d = client(port, 0);
+	struct err e = { 0 };
+	char *got;
+
+	(void)state;
+	serve(lfd, 0, answers, 3);
+	usleep(100000);
+	assert_int_equal(discord_delete(d, "123456789012345642", &e), MC_ERR_NOTFOUND);
+	assert_int_equal(discord_remove(d, "123456789012345642", &e), MC_OK);
+	assert_int_equal(discord_remove(d, "123456789012345642", &e), MC_ERR_CONFIG);
+	got = requests();
+	assert_non_null(strstr(got, "DELETE /api/v10/webhooks/" ID "/***/messages/123456789012345642"));
+	free(got);
+	discord_free(d);
+	free(a404);
+	free(h404);
 }
 
 int
@@ -338,6 +370,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_403_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backoff_respects_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_429_retry_after_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_gone_message, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
