@@ -10,8 +10,13 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "login.h"
 #include "md5.h"
+#include "tokenfile.h"
 #include "util.h"
 
 #define F45 "test/fixtures/moodle-4.5/"
@@ -461,6 +466,55 @@ test_passport(void **state)
 	assert_string_not_equal(a, b);
 }
 
+/* The token file: 0600 whatever the umask, replaced whole, nothing left
+ * behind; an impossible path fails cleanly and keeps the old file. */
+static void
+test_tokenfile(void **state)
+{
+	char dir[] = "/tmp/test_login.XXXXXX", *path, *def, buf[256];
+	struct stat st;
+	struct err e = { 0 };
+	mode_t old;
+	FILE *f;
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	path = xasprintf("%s/config.token", dir);
+	def = tokenfile_default_path(path);
+	assert_string_equal(def + strlen(dir), "/config.token.token");
+	free(def);
+	old = umask(0);
+	assert_int_equal(tokenfile_save(path, TOKEN, NULL, &e), MC_OK);
+	umask(old);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(tokenfile_save(path, "ffffffffffffffffffffffffffffffff", PRIV, &e), MC_OK);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fread(buf, 1, sizeof buf - 1, f), 32 + 1 + 64 + 1);
+	fclose(f);
+	assert_memory_equal(buf, "ffffffffffffffffffffffffffffffff\n", 33);
+	assert_memory_equal(buf + 33, PRIV, 64);
+	d = opendir(dir);
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	assert_int_equal(n, 1);
+	free(path);
+	path = xasprintf("%s/no/such/dir/token", dir);
+	assert_int_equal(tokenfile_save(path, TOKEN, NULL, &e), MC_ERR_IO);
+	assert_non_null(strstr(e.msg, "no/such/dir/token"));
+	assert_null(strstr(e.msg, TOKEN));
+	free(path);
+	path = xasprintf("%s/config.token", dir);
+	unlink(path);
+	free(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -473,6 +527,7 @@ main(void)
 		cmocka_unit_test(test_url_mismatch),
 		cmocka_unit_test(test_launch_url),
 		cmocka_unit_test(test_passport),
+		cmocka_unit_test(test_tokenfile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
