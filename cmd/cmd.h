@@ -13,6 +13,8 @@ struct ctx {
 	int verbosity;           /* -1 = -q, 0 = default, 1 = -v     */
 	int dry_run;             /* --dry-run (sync, ping)           */
 	int json;                /* --json (dump)                    */
+	int sso;                 /* --sso (login)                    */
+	long long provider;      /* --provider N (login), 0 = none   */
 	time_t started;          /* when the run began               */
 	struct config cfg;       /* loaded by the verb (config_load) */
 	int cfg_loaded;
@@ -25,6 +27,7 @@ enum mc_err verb_sync(struct ctx *c, struct err *e);
 enum mc_err verb_ping(struct ctx *c, struct err *e);
 enum mc_err verb_dump(struct ctx *c, struct err *e);
 enum mc_err verb_check(struct ctx *c, struct err *e);
+enum mc_err verb_login(struct ctx *c, struct err *e);
 
 /* The Discord half of check (cmd/check_discord.c): get the webhook of
  * c->cfg (loaded, http_global_init done) and print its id, name and

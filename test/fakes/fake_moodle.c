@@ -1982,7 +1982,7 @@ redirect(struct answer *a, int status, const char *to)
 
 /* tool_mobile_get_public_config, in the order Moodle 4.5 writes it. */
 static void
-public_config_data(struct jw *w, const char *www)
+public_config_data(struct jw *w, const char *www, const char *host)
 {
 	json_object *conf = signin_conf(), *provs = geta(conf, "providers");
 	const char *maint = gets_(conf, "maintenance", NULL);
@@ -2005,7 +2005,8 @@ public_config_data(struct jw *w, const char *www)
 	jw_k(w, "maintenanceenabled"); jw_i(w, maint != NULL);
 	jw_k(w, "maintenancemessage"); jw_s(w, maint != NULL ? maint : "");
 	jw_k(w, "typeoflogin"); jw_i(w, geti(conf, "typeoflogin", 1));
-	snprintf(url, sizeof url, "%s/admin/tool/mobile/launch.php", www);
+	/* where the fake serves it, whatever wwwroot it claims */
+	snprintf(url, sizeof url, "http://%s/admin/tool/mobile/launch.php", host);
 	jw_k(w, "launchurl"); jw_s(w, url);
 	jw_k(w, "mobilecssurl"); jw_s(w, "");
 	jw_k(w, "tool_mobile_disabledfeatures"); jw_s(w, "");
@@ -2077,7 +2078,7 @@ public_config(struct answer *a, const struct upload *u, const char *host, const 
 		jw_obj(&w);
 		jw_k(&w, "error"); jw_bool(&w, 0);
 		jw_k(&w, "data");
-		public_config_data(&w, site_wwwroot(host, buf));
+		public_config_data(&w, site_wwwroot(host, buf), host);
 		jw_end(&w, '}');
 	}
 	jw_end(&w, ']');
