@@ -483,7 +483,8 @@ read_data(json_object *data, struct login_site *site, struct err *e)
 	const char *www = jstring(data, "wwwroot"), *s;
 	size_t n;
 
-	if (www == NULL || (strncmp(www, "http://", 7) != 0 && strncmp(www, "https://", 8) != 0))
+	if (www == NULL || (strncmp(www, "http://", 7) != 0 && strncmp(www, "https://", 8) != 0) ||
+	    strchr("/?#", strstr(www, "://")[3]) != NULL)
 		return err_set(e, MC_ERR_DATA, "Moodle public config: no http or https wwwroot in "
 		    "the answer");
 	n = strlen(www);

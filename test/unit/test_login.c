@@ -352,6 +352,7 @@ test_public_config_variants(void **state)
 		"", "[]", "{}", "[1]", "[{\"error\":false}]", "<html>",
 		"[{\"error\":false,\"data\":{\"sitename\":\"no wwwroot\"}}]",
 		"[{\"error\":false,\"data\":{\"wwwroot\":\"ftp://x\"}}]",
+		"[{\"error\":false,\"data\":{\"wwwroot\":\"https:\\/\\/\"}}]",
 		"[{\"error\":false,\"data\":{\"wwwroot\":\"https://x\"}}] trailing",
 	};
 	struct login_site s;
