@@ -65,3 +65,41 @@ sso_login() {
 	echo "stderr: $stderr"
 	echo "link: $LINK"
 }
+
+# wait_for FILE TEXT: until FILE holds TEXT (5 s at most).
+wait_for() {
+	local i
+	for i in $(seq 1 200); do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.025
+	done
+	return 1
+}
+
+# pty_login PASSWORD ARGS...: run `moodlecord ARGS` on a pseudo-terminal
+# (script(1), the terminal's echo forced on), answer the username question
+# with Enter (the config's) and, once it is asked, the password with
+# PASSWORD.  Sets status and output: everything the terminal showed, the
+# echo of what was typed included.
+pty_login() {
+	local pw=$1 fifo="$T/pty.fifo" pid cmd
+	shift
+	cmd=$(printf '%q ' "$MOODLECORD" "$@")
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	exec {PTY_FD}<>"$fifo"
+	script -q -E always -e -c "$cmd" /dev/null <"$fifo" >"$T/pty.out" 2>&1 &
+	pid=$!
+	if wait_for "$T/pty.out" "username ["; then
+		printf '\n' >&"$PTY_FD"
+		# typed only once the echo is off: a terminal echoes what
+		# arrives, not what is read
+		wait_for "$T/pty.out" "password for" && printf '%s\n' "$pw" >&"$PTY_FD"
+	fi
+	wait "$pid"
+	status=$?
+	exec {PTY_FD}>&-
+	output=$(cat "$T/pty.out")
+	echo "status $status"
+	echo "terminal: $output"
+}
