@@ -2266,6 +2266,8 @@ signin_route(struct MHD_Connection *c, const char *url, const char *method,
 	    strcmp(url, "/admin/tool/mobile/launch.php") != 0 &&
 	    strcmp(url, "/auth/oauth2/login.php") != 0)
 		return 0;
+	if (strcmp(url, "/lib/ajax/service-nologin.php") == 0)
+		*fn = "tool_mobile_get_public_config";
 	if (strcmp(gets_(fault, "mode", "none"), "cli_maintenance") == 0 &&
 	    strcmp(gets_(fault, "on", "any"), "any") == 0) {
 		fault_answer(a, fault, EP_LOGIN, host);
