@@ -12,19 +12,11 @@
 #include "login.h"
 #include "md5.h"
 #include "moodle.h"
+#include "secret.h"
 
 #define MAX_LINE 4096     /* longer than any link Moodle makes            */
 #define TOKEN_MIN 16      /* Moodle's are 32 (token) and 64 (private)     */
 #define TOKEN_MAX 128
-
-static void
-wipe_free(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
 
 /* ---- the pasted link --------------------------------------------------- */
 
@@ -112,7 +104,7 @@ base64_decode(const char *s, size_t n, char **out, size_t *outlen)
 	*outlen = len;
 	return 0;
 wipe:
-	explicit_bzero(o, n / 4 * 3 + 3);
+	secret_wipe(o, n / 4 * 3 + 3);
 	free(o);
 	return -1;
 }
@@ -157,8 +149,7 @@ signatures(const char *wwwroot, const char *passport, char sig[2][33])
 	buf_add(&b, rest, n - (size_t)(rest - wwwroot));
 	buf_adds(&b, passport);
 	md5_hex(b.data, b.len, sig[1]);
-	explicit_bzero(b.data, b.cap);
-	buf_free(&b);
+	secret_buf_free(&b);
 }
 
 /* One candidate base64 text: MC_OK and out filled; MC_ERR_AUTH when it
@@ -193,7 +184,7 @@ decode_candidate(const char *b64, size_t n, char sig[2][33], struct login_link *
 	out->privatetoken = priv != NULL ? xstrdup(priv) : NULL;
 	rc = MC_OK;
 wipe_plain:
-	explicit_bzero(plain, len);
+	secret_wipe(plain, len);
 	free(plain);
 	return rc;
 }
@@ -253,9 +244,9 @@ login_link_decode(const char *line, const char *wwwroot, const char *passport,
 		if (again == MC_OK || rc == MC_ERR_DATA)
 			rc = again;
 	}
-	explicit_bzero(copy, strlen(line));
+	secret_wipe(copy, strlen(line));
 	free(copy);
-	explicit_bzero(sig, sizeof sig);
+	secret_wipe(sig, sizeof sig);
 	if (rc == MC_ERR_AUTH)
 		return err_set(e, rc, "the link was not made for this sign-in: its signature does "
 		    "not match %s and this attempt's passport (a link from an earlier attempt, "
@@ -270,8 +261,8 @@ login_link_decode(const char *line, const char *wwwroot, const char *passport,
 void
 login_link_free(struct login_link *link)
 {
-	wipe_free(link->token);
-	wipe_free(link->privatetoken);
+	secret_free(link->token);
+	secret_free(link->privatetoken);
 	link->token = link->privatetoken = NULL;
 }
 
@@ -326,7 +317,7 @@ login_passport(char out[LOGIN_PASSPORT_LEN + 1], struct err *e)
 		out[2 * i + 1] = digits[r[i] & 15];
 	}
 	out[LOGIN_PASSPORT_LEN] = '\0';
-	explicit_bzero(r, sizeof r);
+	secret_wipe(r, sizeof r);
 	return MC_OK;
 }
 

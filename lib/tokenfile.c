@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "secret.h"
 #include "tokenfile.h"
 
 char *
@@ -86,8 +87,7 @@ tokenfile_save(const char *path, const char *token, const char *privatetoken, st
 unlink_tmp:
 	unlink(tmp);
 wipe_text:
-	explicit_bzero(text.data, text.cap);
-	buf_free(&text);
+	secret_buf_free(&text);
 	free(tmp);
 	return rc;
 }
