@@ -22,7 +22,8 @@ DEPS      = cmd:pkg-config:pkg-config \
             pc:lmdb:liblmdb-dev pc:inih:libinih-dev \
             pc:libmicrohttpd:libmicrohttpd-dev pc:cmocka:libcmocka-dev \
             cmd:mdb_stat:lmdb-utils cmd:bats:bats cmd:jq:jq cmd:curl:curl \
-            cmd:groff:groff-base cmd:strace:strace
+            cmd:groff:groff-base cmd:strace:strace \
+            cmd:faketime:faketime cmd:script:bsdutils
 
 # -Werror is for `make check` and CI (which pass WERROR=-Werror): a plain
 # `make` with a newer compiler warns about a new warning and still builds.

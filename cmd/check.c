@@ -17,9 +17,18 @@ check_moodle(struct ctx *c, struct http *h, struct err *e)
 	enum mc_err rc;
 	size_t i;
 
+	int browser;
+
+	rc = check_site(c, h, &browser, e);
+	if (rc != MC_OK)
+		return rc;
 	rc = moodle_fetch(cfg, h, now, &site, &evs, e);
+	if (rc == MC_ERR_AUTH && browser && cfg->password != NULL)
+		err_set(e, rc, "Moodle refused the username or password; this site signs in "
+		    "through a browser: run moodlecord login");
 	if (rc != MC_OK)
 		goto site_free;
+	check_token_age(c);
 	out(c, "moodle: %s (%s)", site.sitename, cfg->moodle_url);
 	out(c, "release: %s", site.release);
 	out(c, "user: %s (%s)", site.username, site.fullname);

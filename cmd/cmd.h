@@ -8,11 +8,15 @@
 #include "config.h"
 #include "util.h"
 
+struct http;
+
 struct ctx {
 	const char *config_path; /* -c FILE, NULL = the lookup order */
 	int verbosity;           /* -1 = -q, 0 = default, 1 = -v     */
 	int dry_run;             /* --dry-run (sync, ping)           */
 	int json;                /* --json (dump)                    */
+	int sso;                 /* --sso (login)                    */
+	long long provider;      /* --provider N (login), 0 = none   */
 	time_t started;          /* when the run began               */
 	struct config cfg;       /* loaded by the verb (config_load) */
 	int cfg_loaded;
@@ -27,12 +31,25 @@ enum mc_err verb_sync(struct ctx *c, struct err *e);
 enum mc_err verb_ping(struct ctx *c, struct err *e);
 enum mc_err verb_dump(struct ctx *c, struct err *e);
 enum mc_err verb_check(struct ctx *c, struct err *e);
+enum mc_err verb_login(struct ctx *c, struct err *e);
 
 /* The Discord half of check (cmd/check_discord.c): get the webhook of
  * c->cfg (loaded; main set libcurl up) and print its id, name and
  * channel with out(); posts nothing.  Errors as discord_get_webhook, the
  * message starting "discord: ". */
 enum mc_err check_discord(struct ctx *c, struct err *e);
+
+/* The first half of check (cmd/check_site.c): ask the site how it signs
+ * in.  App or web services off: MC_ERR_UNAVAILABLE; maintenance:
+ * MC_ERR_TEMP; a url unlike the site's wwwroot, or a password on a site
+ * that signs in through a browser: a warning.  *browser tells the latter
+ * kind of site.  A site that cannot answer is MC_OK (said with -v): the
+ * sign-in after it finds what is wrong. */
+enum mc_err check_site(struct ctx *c, struct http *h, int *browser, struct err *e);
+
+/* Print the age of the token the config names (its file's time) or of the
+ * one kept in the state; nothing when unknown. */
+void check_token_age(struct ctx *c);
 
 /* Set libcurl up for the run, once (later calls do nothing); main cleans
  * up at exit.  ping calls it only when it has a message to send: a run

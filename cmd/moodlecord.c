@@ -10,7 +10,7 @@
 #include "cmd.h"
 #include "http.h"
 
-enum verb { VERB_NONE, VERB_SYNC, VERB_PING, VERB_DUMP, VERB_CHECK };
+enum verb { VERB_NONE, VERB_SYNC, VERB_PING, VERB_DUMP, VERB_CHECK, VERB_LOGIN };
 
 static const struct {
 	const char *name;
@@ -23,6 +23,7 @@ static const struct {
 	{ "ping",  VERB_PING,  verb_ping,  0 },
 	{ "dump",  VERB_DUMP,  verb_dump,  0 },
 	{ "check", VERB_CHECK, verb_check, 1 },
+	{ "login", VERB_LOGIN, verb_login, 1 },
 };
 
 static const char synopsis[] =
@@ -30,6 +31,7 @@ static const char synopsis[] =
 	"       moodlecord [-c FILE] [-v|-q] ping [--dry-run]\n"
 	"       moodlecord [-c FILE] dump [--json]\n"
 	"       moodlecord [-c FILE] check\n"
+	"       moodlecord [-c FILE] login [--sso [--provider N]]\n"
 	"       moodlecord --help | --version\n";
 
 static void
@@ -59,6 +61,7 @@ help(void)
 	    "  ping     ping the role before each conference (every minute)\n"
 	    "  dump     show the state (--json for scripts)\n"
 	    "  check    test the config, the Moodle login and the webhook; changes nothing\n"
+	    "  login    sign in once (password, or --sso in a browser) and keep the token\n"
 	    "\n"
 	    "options:\n"
 	    "  -c, --config FILE  config file (default: $MOODLECORD_CONFIG, then\n"
@@ -68,6 +71,8 @@ help(void)
 	    "  -q, --quiet        print errors only\n"
 	    "  -n, --dry-run      print the plan, change nothing (sync, ping)\n"
 	    "  -j, --json         JSON output (dump)\n"
+	    "      --sso          sign in in a browser (login)\n"
+	    "      --provider N   the site's N-th sign-in button (login --sso)\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      the version\n"
 	    "\n"
@@ -212,12 +217,15 @@ parse_args(int argc, char *argv[], struct ctx *c)
 		{ "quiet",   no_argument,       NULL, 'q' },
 		{ "dry-run", no_argument,       NULL, 'n' },
 		{ "json",    no_argument,       NULL, 'j' },
+		{ "sso",     no_argument,       NULL, 'S' },
+		{ "provider", required_argument, NULL, 'P' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	size_t i;
 	int ch, verbose = 0, quiet = 0;
+	int64_t provider;
 	const char *vname;
 
 	opterr = 0;
@@ -243,6 +251,14 @@ parse_args(int argc, char *argv[], struct ctx *c)
 		case 'j':
 			c->json = 1;
 			break;
+		case 'S':
+			c->sso = 1;
+			break;
+		case 'P':
+			if (parse_int64(optarg, 1, 1000, &provider) != 0)
+				usage("--provider needs a number from 1 (the site's sign-in buttons)");
+			c->provider = (long long)provider;
+			break;
 		case 'h':
 			help();
 			exit(stdout_flushed() == 0 ? EX_OK : EX_IOERR);
@@ -263,19 +279,23 @@ parse_args(int argc, char *argv[], struct ctx *c)
 	c->verbosity = verbose ? 1 : quiet ? -1 : 0;
 
 	if (optind >= argc)
-		usage("no verb given (sync, ping, dump or check)");
+		usage("no verb given (sync, ping, dump, check or login)");
 	vname = argv[optind];
 	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
 		if (strcmp(vname, verbs[i].name) == 0)
 			break;
 	if (i == sizeof verbs / sizeof verbs[0])
-		usage("unknown verb '%s' (sync, ping, dump or check)", vname);
+		usage("unknown verb '%s' (sync, ping, dump, check or login)", vname);
 	if (optind + 1 < argc)
 		usage("unexpected argument '%s' after %s", argv[optind + 1], vname);
 	if (c->dry_run && verbs[i].verb != VERB_SYNC && verbs[i].verb != VERB_PING)
 		usage("--dry-run is for sync and ping, not %s", vname);
 	if (c->json && verbs[i].verb != VERB_DUMP)
 		usage("--json is for dump, not %s", vname);
+	if ((c->sso || c->provider) && verbs[i].verb != VERB_LOGIN)
+		usage("--sso and --provider are for login, not %s", vname);
+	if (c->provider && !c->sso)
+		usage("--provider goes with --sso");
 	return i;
 }
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "secret.h"
+
 #include "cmd.h"
 #include "diff.h"
 #include "discord.h"
@@ -311,9 +313,72 @@ open_state(struct ctx *c, struct store **st, struct record_list *prev, char **ho
 	return rc;
 }
 
+/* Read the password only when Moodle needs a new sign-in. */
+static enum mc_err
+password_now(void *arg, const char **password, struct err *e)
+{
+	struct ctx *c = arg;
+	enum mc_err rc = config_read_password(&c->cfg, e);
+
+	*password = c->cfg.password;
+	return rc;
+}
+
+/* The token a password config kept from an earlier sign-in (none when the
+ * config names a token, or there is no state yet). */
+static enum mc_err
+kept_token(struct ctx *c, struct moodle_auth *auth, struct err *e)
+{
+	struct store *st = NULL;
+	int64_t got;
+	enum mc_err rc;
+
+	if (c->cfg.token != NULL)
+		return MC_OK;
+	auth->password = password_now;
+	auth->arg = c;
+	rc = store_open(c->cfg.state_path, STORE_RDONLY, &st, e);
+	if (rc == MC_ERR_NOTFOUND)
+		return MC_OK;
+	if (rc == MC_OK)
+		rc = store_check_site(st, c->cfg.moodle_url, e);
+	if (rc == MC_OK)
+		rc = store_token_get(st, &auth->token, &got, e);
+	store_close(st);
+	if (auth->token != NULL)
+		secrets_add(&c->cfg.secrets, auth->token);
+	return rc;
+}
+
+#define WEEK (7 * 86400)
+
+/* After a fetch: keep the token a new sign-in got; say once a day that a
+ * token moodlecord cannot renew (no password) is getting old. */
+static enum mc_err
+tend_token(struct ctx *c, struct store *st, const struct moodle_auth *auth, int64_t now,
+    struct err *e)
+{
+	int64_t day = now / 86400, warned, age = now - c->cfg.token_time;
+	enum mc_err rc;
+
+	if (auth->signed_in && auth->token != NULL) {
+		secrets_add(&c->cfg.secrets, auth->token);
+		return store_token_put(st, auth->token, now, e);
+	}
+	if (c->cfg.token == NULL || c->cfg.token_time <= 0 || age <= 11 * WEEK)
+		return MC_OK;
+	rc = store_token_warned_get(st, &warned, e);
+	if (rc != MC_OK || warned == day)
+		return rc;
+	warn(c, "the Moodle token is %lld days old; sites usually end them after 12 weeks: "
+	    "run moodlecord login", (long long)(age / 86400));
+	return store_token_warned_put(st, day, e);
+}
+
 static enum mc_err
 sync_with(struct ctx *c, struct http *h, struct err *e)
 {
+	struct moodle_auth auth = { 0 };
 	const struct config *cfg = &c->cfg;
 	struct moodle_site site = { 0 };
 	struct event_list evs = { 0 };
@@ -326,7 +391,9 @@ sync_with(struct ctx *c, struct http *h, struct err *e)
 	int64_t now = (int64_t)c->started;
 	enum mc_err rc;
 
-	rc = moodle_fetch(cfg, h, now, &site, &evs, e);
+	rc = kept_token(c, &auth, e);
+	if (rc == MC_OK)
+		rc = moodle_fetch_auth(cfg, h, now, &auth, &site, &evs, e);
 	if (rc != MC_OK)
 		goto events_free;
 
@@ -357,6 +424,9 @@ sync_with(struct ctx *c, struct http *h, struct err *e)
 		print_plan(c, &plan);
 		goto plan_free;
 	}
+	rc = tend_token(c, r.st, &auth, now, e);
+	if (rc != MC_OK)
+		goto plan_free;
 
 	rc = apply_state_steps(&r, &plan, set.webhook_changed, e);
 	if (rc == MC_OK && (hook == NULL || set.webhook_changed))
@@ -376,6 +446,7 @@ discord_free:
 events_free:
 	event_list_free(&evs);
 	moodle_site_free(&site);
+	moodle_auth_free(&auth);
 	return rc;
 }
 
@@ -386,7 +457,7 @@ verb_sync(struct ctx *c, struct err *e)
 	struct http *h;
 	enum mc_err rc;
 
-	rc = ctx_open_config(c, CONFIG_NEED_MOODLE | CONFIG_NEED_DISCORD, e);
+	rc = ctx_open_config(c, CONFIG_NEED_MOODLE | CONFIG_NEED_DISCORD | CONFIG_LATER_PASSWORD, e);
 	if (rc != MC_OK)
 		return rc;
 	/* The lock (its path is in the config) before the secrets: a run

@@ -16,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include "config_int.h"
+#include "tokenfile.h"
 #include "discord.h"
 #include "url.h"
 
@@ -380,7 +382,7 @@ static enum mc_err
 check_values(struct config_loader *ld, struct config *cfg, struct err *e)
 {
 	static const enum key user_side[] = {
-		K_USERNAME, K_PASSWORD, K_PASSWORD_FILE, K_PASSWORD_COMMAND
+		K_PASSWORD, K_PASSWORD_FILE, K_PASSWORD_COMMAND
 	};
 	enum mc_err rc;
 	size_t i;
@@ -441,17 +443,26 @@ check_needs(struct config_loader *ld, struct config *cfg, unsigned need, struct 
 		int token = config_is_set(ld, K_TOKEN) || config_is_set(ld, K_TOKEN_FILE);
 		int pass = config_is_set(ld, K_PASSWORD) || config_is_set(ld, K_PASSWORD_FILE) ||
 		    config_is_set(ld, K_PASSWORD_COMMAND);
+		struct stat st;
 
 		if (cfg->moodle_url == NULL)
 			return missing(ld, K_URL, "(the site root, e.g. https://moodle.example.edu)", e);
+		if (!token && !pass && cfg->token_file != NULL && stat(cfg->token_file, &st) == 0) {
+			/* the token `moodlecord login` kept: read as a token_file */
+			ld->raw[K_TOKEN_FILE].val = xstrdup(cfg->token_file);
+			ld->raw[K_TOKEN_FILE].env = xasprintf("%s (kept by moodlecord login)",
+			    cfg->token_file);
+			token = 1;
+		}
 		if (!token && !pass && cfg->username == NULL)
-			return missing(ld, K_USERNAME, "and there is no token: give username and "
-			    "password_command, password_file or password, or token_file or token", e);
+			return missing(ld, K_USERNAME, "and there is no token: run moodlecord login "
+			    "(it keeps a token for the other commands), or give username and "
+			    "password_command, password_file or password", e);
 		if (!token && cfg->username == NULL)
 			return missing(ld, K_USERNAME, "(a password is given)", e);
 		if (!token && !pass)
-			return missing(ld, K_PASSWORD_FILE, "nor password_command nor password "
-			    "(a username is given)", e);
+			return missing(ld, K_PASSWORD_FILE, "nor password_command nor password, and "
+			    "there is no token: run moodlecord login, or give a password", e);
 	}
 	if ((need & CONFIG_NEED_DISCORD) && !config_is_set(ld, K_WEBHOOK_URL) &&
 	    !config_is_set(ld, K_WEBHOOK_URL_FILE))
@@ -552,6 +563,18 @@ fill_defaults(struct config_loader *ld, struct config *cfg, struct err *e)
 	return MC_OK;
 }
 
+/* Where the token is kept: [moodle] token_file, else beside the config
+ * file, named after it (so two configs never share a token). */
+static enum mc_err
+token_file_path(struct config_loader *ld, struct config *cfg, struct err *e)
+{
+	if (config_is_set(ld, K_TOKEN_FILE))
+		return config_expand_path(ld, K_TOKEN_FILE, &cfg->token_file, e);
+	if (ld->file != NULL)
+		cfg->token_file = tokenfile_default_path(ld->file);
+	return MC_OK;
+}
+
 enum mc_err
 config_open(struct config *cfg, const char *path, unsigned need, struct err *e)
 {
@@ -573,6 +596,8 @@ config_open(struct config *cfg, const char *path, unsigned need, struct err *e)
 	rc = check_values(ld, cfg, e);
 	if (rc == MC_OK)
 		rc = fill_defaults(ld, cfg, e);
+	if (rc == MC_OK)
+		rc = token_file_path(ld, cfg, e);
 	if (rc == MC_OK)
 		rc = check_needs(ld, cfg, need, e);
 	if (rc != MC_OK)
@@ -607,6 +632,7 @@ config_free(struct config *cfg)
 	free(cfg->username);
 	secret_free(cfg->password);
 	secret_free(cfg->token);
+	free(cfg->token_file);
 	free_list(cfg->modules, cfg->nmodules);
 	free_list(cfg->courses, cfg->ncourses);
 	secret_free(cfg->webhook_url);

@@ -15,6 +15,11 @@ struct config {
 	char *username;
 	char *password;          /* secret, from password/_file/_command      */
 	char *token;             /* secret, from token/token_file             */
+	char *token_file;        /* where `login` keeps the token: [moodle]
+	                            token_file, else the config file's name
+	                            with ".token" added; NULL with neither    */
+	int64_t token_time;      /* when token_file was written (the token
+	                            got), 0 when unknown                      */
 	char **modules;          /* default {"bigbluebuttonbn"}               */
 	size_t nmodules;
 	int64_t lookahead_days;  /* default 30                                */
@@ -50,8 +55,16 @@ struct config {
 enum config_need {
 	CONFIG_NEED_MOODLE  = 1 << 0, /* url and credentials               */
 	CONFIG_NEED_DISCORD = 1 << 1, /* webhook_url                       */
-	CONFIG_NEED_STATE   = 1 << 2  /* nothing required beyond defaults  */
+	CONFIG_NEED_STATE   = 1 << 2, /* nothing required beyond defaults  */
+	CONFIG_LATER_PASSWORD = 1 << 3 /* with NEED_MOODLE: the password is
+	                                  read by config_read_password, when
+	                                  a sign-in needs it, not before     */
 };
+
+/* With NEED_MOODLE, a config that names no password and no token uses the
+ * token file (token_file above) when it exists: the one `moodlecord
+ * login` wrote.  A username may stand beside a token: `login` uses it,
+ * the other verbs the token. */
 
 /* Open the config: the file named by `path` (from -c) or else the first
  * of $MOODLECORD_CONFIG, $XDG_CONFIG_HOME/moodlecord/config,
@@ -74,6 +87,11 @@ enum mc_err config_open(struct config *cfg, const char *path, unsigned need, str
  * MC_ERR_CONFIG with e naming the key; cfg stays loaded (the caller frees
  * it). */
 enum mc_err config_read_secrets(struct config *cfg, struct err *e);
+
+/* The password, for a config opened with CONFIG_LATER_PASSWORD: read it
+ * (file or command) now, once; MC_OK with cfg->password set (or left NULL
+ * when the config names none).  Errors as config_read_secrets. */
+enum mc_err config_read_password(struct config *cfg, struct err *e);
 
 /* config_open, then config_read_secrets; on failure cfg is freed. */
 enum mc_err config_load(struct config *cfg, const char *path, unsigned need, struct err *e);

@@ -206,6 +206,16 @@ wipe_buf:
 	return rc;
 }
 
+/* When the file at path (~ expanded already) was last written; 0 when
+ * unknown. */
+static int64_t
+file_time(const char *path)
+{
+	struct stat st;
+
+	return path != NULL && stat(path, &st) == 0 ? (int64_t)st.st_mtime : 0;
+}
+
 /* Read a secret from its file or command; *dst keeps an inline one. */
 static enum mc_err
 resolve_secret(struct config_loader *ld, struct config *cfg, enum key file_key, enum key cmd_key,
@@ -239,9 +249,13 @@ config_read_secrets(struct config *cfg, struct err *e)
 	if (ld == NULL)
 		return MC_OK;
 	if (ld->need & CONFIG_NEED_MOODLE) {
-		rc = resolve_secret(ld, cfg, K_PASSWORD_FILE, K_PASSWORD_COMMAND, &cfg->password, e);
+		if (!(ld->need & CONFIG_LATER_PASSWORD))
+			rc = resolve_secret(ld, cfg, K_PASSWORD_FILE, K_PASSWORD_COMMAND,
+			    &cfg->password, e);
 		if (rc == MC_OK)
 			rc = resolve_secret(ld, cfg, K_TOKEN_FILE, NKEYS, &cfg->token, e);
+		if (rc == MC_OK && config_is_set(ld, K_TOKEN_FILE))
+			cfg->token_time = file_time(cfg->token_file);
 	}
 	if (rc == MC_OK && (ld->need & CONFIG_NEED_DISCORD) &&
 	    config_is_set(ld, K_WEBHOOK_URL_FILE)) {
@@ -250,9 +264,24 @@ config_read_secrets(struct config *cfg, struct err *e)
 			rc = config_check_webhook(ld, cfg, K_WEBHOOK_URL_FILE, cfg->webhook_url,
 			    "the URL in the file ", e);
 	}
-	if (rc == MC_OK) {
+	/* kept for config_read_password */
+	if (rc == MC_OK && !(ld->need & CONFIG_LATER_PASSWORD)) {
 		config_loader_free(ld);
 		cfg->pending = NULL;
 	}
+	return rc;
+}
+
+enum mc_err
+config_read_password(struct config *cfg, struct err *e)
+{
+	struct config_loader *ld = cfg->pending;
+	enum mc_err rc;
+
+	if (ld == NULL || !(ld->need & CONFIG_LATER_PASSWORD) || cfg->password != NULL)
+		return MC_OK;
+	rc = resolve_secret(ld, cfg, K_PASSWORD_FILE, K_PASSWORD_COMMAND, &cfg->password, e);
+	if (rc == MC_OK)
+		ld->need &= ~(unsigned)CONFIG_LATER_PASSWORD;
 	return rc;
 }

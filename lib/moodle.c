@@ -27,8 +27,12 @@ struct session {
 	char *site;          /* configured URL without trailing slashes */
 	char *token;         /* secret */
 	struct secrets secrets; /* password, configured and login tokens */
-	int may_login;       /* username and password configured */
+	const char *username, *password; /* for token.php; password NULL
+	                        until needed when auth->password gives it */
+	struct moodle_auth *auth; /* kept token and password on demand, or NULL */
+	int may_login;       /* username and password (or a way to get it) */
 	int relogged;        /* the one new login was used */
+	int signed_in;       /* token.php handed out s->token */
 	char *release;       /* for messages, once site info is read */
 	char **functions;    /* sorted, from site info */
 	size_t nfunctions;
@@ -346,8 +350,18 @@ login(struct session *s, struct err *e)
 	int refused;
 	size_t i;
 
-	http_form_add(&body, "username", s->cfg->username);
-	http_form_add(&body, "password", s->cfg->password);
+	if (s->password == NULL && s->auth != NULL && s->auth->password != NULL) {
+		rc = s->auth->password(s->auth->arg, &s->password, e);
+		if (rc != MC_OK)
+			goto url_free;
+		secrets_add(&s->secrets, s->password);
+	}
+	if (s->username == NULL || s->password == NULL) {
+		rc = err_set(e, MC_ERR_AUTH, "Moodle login: no password to sign in with");
+		goto url_free;
+	}
+	http_form_add(&body, "username", s->username);
+	http_form_add(&body, "password", s->password);
 	http_form_add(&body, "service", "moodle_mobile_app");
 	rc = exchange(s, LOGIN, "login", url, &body, &j, &refused, e);
 	secret_buf_free(&body);
@@ -364,6 +378,7 @@ login(struct session *s, struct err *e)
 	secret_free(s->token);
 	s->token = xstrdup(tok);
 	secrets_add(&s->secrets, tok);
+	s->signed_in = 1;
 json_put:
 	json_object_put(j);
 url_free:
@@ -393,6 +408,11 @@ rest_call(struct session *s, const char *fn, const struct buf *params, json_obje
 		}
 		rc = exchange(s, REST, fn, url, &body, out, &refused, e);
 		secret_buf_free(&body);
+		/* accessexception elsewhere than site info is about the call
+		 * (a function outside the service), not the token */
+		if (refused && strcmp(s->last_code, "accessexception") == 0 &&
+		    strcmp(fn, FN_SITE_INFO) != 0)
+			refused = 0;
 		if (rc == MC_OK || !refused)
 			break;
 		if (!s->may_login || s->relogged) {
@@ -401,7 +421,7 @@ rest_call(struct session *s, const char *fn, const struct buf *params, json_obje
 			memcpy(why, e->msg, sizeof why);
 			rc = err_set(e, MC_ERR_AUTH, "%s%s", why, s->may_login ?
 			    ", also after a new login" :
-			    "; make a new token and put it in [moodle] token (or token_file)");
+			    "; expired or revoked: run moodlecord login");
 			break;
 		}
 		s->relogged = 1;
@@ -566,16 +586,29 @@ session_free(struct session *s)
 	free(s->site);
 }
 
-/* The session's token: the configured one, else a login's. */
+/* The session's token: the configured one, else the kept one, else a
+ * login's. */
 static enum mc_err
-session_start(struct session *s, const struct config *cfg, struct err *e)
+session_start(struct session *s, const struct config *cfg, struct moodle_auth *auth,
+    struct err *e)
 {
 	s->cfg = cfg;
+	s->auth = auth;
 	s->site = xstrndup(cfg->moodle_url, url_trim_slashes(cfg->moodle_url,
 	    strlen(cfg->moodle_url)));
 	secrets_add(&s->secrets, cfg->password);
 	secrets_add(&s->secrets, cfg->token);
-	s->may_login = cfg->username && *cfg->username && cfg->password && *cfg->password;
+	s->username = cfg->username;
+	s->password = cfg->password && *cfg->password ? cfg->password : NULL;
+	s->may_login = cfg->username && *cfg->username &&
+	    (s->password != NULL || (auth != NULL && auth->password != NULL));
+	if (auth != NULL && auth->token != NULL && *auth->token && !(cfg->token && *cfg->token)) {
+		/* kept from an earlier run's sign-in: no token.php, no
+		 * password_command, until Moodle refuses it */
+		secrets_add(&s->secrets, auth->token);
+		s->token = xstrdup(auth->token);
+		return MC_OK;
+	}
 	if (cfg->token && *cfg->token) {
 		/* A ready token is used as it is; a password alongside it is
 		 * the way back when the token stops working. */
@@ -682,9 +715,22 @@ hand_over(const struct session *s, const struct moodle_site *site, struct found_
 	}
 }
 
-enum mc_err
-moodle_fetch_via(const struct config *cfg, moodle_send_fn send, void *arg, int64_t now,
-    struct moodle_site *site, struct event_list *out, struct err *e)
+/* Hand the session's token back to auth: the one to keep. */
+static void
+auth_update(const struct session *s, struct moodle_auth *auth)
+{
+	if (auth == NULL || s->token == NULL)
+		return;
+	if (auth->token == NULL || strcmp(auth->token, s->token) != 0) {
+		secret_free(auth->token);
+		auth->token = xstrdup(s->token);
+	}
+	auth->signed_in = s->signed_in;
+}
+
+static enum mc_err
+fetch(const struct config *cfg, moodle_send_fn send, void *arg, int64_t now,
+    struct moodle_auth *auth, struct moodle_site *site, struct event_list *out, struct err *e)
 {
 	struct session s = { 0 };
 	struct courses courses = { 0 };
@@ -696,7 +742,7 @@ moodle_fetch_via(const struct config *cfg, moodle_send_fn send, void *arg, int64
 		return err_set(e, MC_ERR_CONFIG, "[moodle] url is not set");
 	s.send = send;
 	s.arg = arg;
-	rc = session_start(&s, cfg, e);
+	rc = session_start(&s, cfg, auth, e);
 	if (rc == MC_OK)
 		rc = fetch_site(&s, site, e);
 	if (rc == MC_OK)
@@ -708,10 +754,18 @@ moodle_fetch_via(const struct config *cfg, moodle_send_fn send, void *arg, int64
 		rc = resolve_links(&s, &courses, &found, e);
 	if (rc == MC_OK)
 		hand_over(&s, site, &found, out);
+	auth_update(&s, auth);
 	moodle_found_free(&found);
 	moodle_courses_free(&courses);
 	session_free(&s);
 	return rc;
+}
+
+enum mc_err
+moodle_fetch_via(const struct config *cfg, moodle_send_fn send, void *arg, int64_t now,
+    struct moodle_site *site, struct event_list *out, struct err *e)
+{
+	return fetch(cfg, send, arg, now, NULL, site, out, e);
 }
 
 static enum mc_err
@@ -726,6 +780,72 @@ moodle_fetch(const struct config *cfg, struct http *h, int64_t now,
     struct moodle_site *site, struct event_list *out, struct err *e)
 {
 	return moodle_fetch_via(cfg, send_http, h, now, site, out, e);
+}
+
+enum mc_err
+moodle_fetch_auth(const struct config *cfg, struct http *h, int64_t now,
+    struct moodle_auth *auth, struct moodle_site *site, struct event_list *out, struct err *e)
+{
+	return fetch(cfg, send_http, h, now, auth, site, out, e);
+}
+
+void
+moodle_auth_free(struct moodle_auth *auth)
+{
+	secret_free(auth->token);
+	auth->token = NULL;
+}
+
+/* A session with cfg's site over h, holding no token yet. */
+static void
+session_on(struct session *s, const struct config *cfg, struct http *h)
+{
+	s->cfg = cfg;
+	s->send = send_http;
+	s->arg = h;
+	s->site = xstrndup(cfg->moodle_url, url_trim_slashes(cfg->moodle_url,
+	    strlen(cfg->moodle_url)));
+}
+
+enum mc_err
+moodle_sign_in(const struct config *cfg, struct http *h, const char *username,
+    const char *password, char **token, struct err *e)
+{
+	struct session s = { 0 };
+	enum mc_err rc;
+
+	*token = NULL;
+	session_on(&s, cfg, h);
+	s.username = username;
+	s.password = password;
+	secrets_add(&s.secrets, password);
+	rc = login(&s, e);
+	if (rc == MC_OK) {
+		*token = s.token;
+		s.token = NULL;
+	}
+	session_free(&s);
+	return rc;
+}
+
+enum mc_err
+moodle_whoami(const struct config *cfg, struct http *h, const char *token,
+    struct moodle_site *site, struct err *e)
+{
+	struct session s = { 0 };
+	struct courses courses = { 0 };
+	enum mc_err rc;
+
+	memset(site, 0, sizeof *site);
+	session_on(&s, cfg, h);
+	s.token = xstrdup(token);
+	secrets_add(&s.secrets, token);
+	rc = fetch_site(&s, site, e);
+	if (rc == MC_OK)
+		rc = fetch_courses(&s, site, &courses, e);
+	moodle_courses_free(&courses);
+	session_free(&s);
+	return rc;
 }
 
 void

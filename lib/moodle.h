@@ -75,6 +75,48 @@ enum mc_err moodle_fetch(const struct config *cfg, struct http *h, int64_t now,
 
 void moodle_site_free(struct moodle_site *site);
 
+/* How a run signs in beyond what the config holds: a token kept from an
+ * earlier run's sign-in, tried first, and the password read only when a
+ * sign-in is needed (so a run whose kept token works runs no
+ * password_command).  The caller fills it; moodle_fetch_auth updates it. */
+struct moodle_auth {
+	char *token;         /* in: the kept token (NULL: none); out: the token
+	                        the run ended with.  Secret, owned: wiped by
+	                        moodle_auth_free */
+	int signed_in;       /* out: login/token.php handed token out        */
+	/* The password when a sign-in needs it: MC_OK and *password (NULL
+	 * when there is none; the caller keeps owning it), or an error.  NULL:
+	 * only cfg->password. */
+	enum mc_err (*password)(void *arg, const char **password, struct err *e);
+	void *arg;
+};
+
+/* moodle_fetch with auth: the kept token is used until Moodle refuses it
+ * (invalidtoken, or accessexception on site info); then, once per run, a
+ * new sign-in with the configured username and the password.  A token
+ * refused without a password to sign in with is MC_ERR_AUTH with "run
+ * moodlecord login".  auth->token holds the token to keep afterwards,
+ * also after a failure past the sign-in. */
+enum mc_err moodle_fetch_auth(const struct config *cfg, struct http *h, int64_t now,
+    struct moodle_auth *auth, struct moodle_site *site, struct event_list *out,
+    struct err *e);
+
+/* Wipe and free auth's token. */
+void moodle_auth_free(struct moodle_auth *auth);
+
+/* Sign in with username and password (login/token.php, moodle_mobile_app
+ * on cfg's site): MC_OK and *token (secret; the caller frees it with
+ * secret_free), or the errors of moodle_fetch's login (MC_ERR_AUTH for a
+ * refused password, never quoting the answer). */
+enum mc_err moodle_sign_in(const struct config *cfg, struct http *h, const char *username,
+    const char *password, char **token, struct err *e);
+
+/* Who token belongs to: site info and the enrolled courses (two calls),
+ * into site (the caller frees it, also after a failure).  Errors as
+ * moodle_fetch. */
+enum mc_err moodle_whoami(const struct config *cfg, struct http *h, const char *token,
+    struct moodle_site *site, struct err *e);
+
 /* --- The seams below exist for the unit tests; programs use the above. --- */
 
 /* The HTTP exchange moodle_fetch makes, with http_send's contract. */

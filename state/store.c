@@ -3,6 +3,7 @@
  * lmdb_header.c for the checks before LMDB maps the file, and event.c for
  * the stored form of each value. */
 #include "store_internal.h"
+#include "secret.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -819,4 +820,66 @@ enum mc_err
 store_webhook_put(struct store *s, const char *id, struct err *e)
 {
 	return store_meta_put(s, META_WEBHOOK, id, e);
+}
+
+/* The Moodle token kept from a password sign-in, as "GOT TOKEN" (GOT the
+ * Unix time it was got).  The state file is the owner's alone (0600). */
+static const char META_TOKEN[] = "moodle_token";
+/* The day (Unix time / 86400) sync last said the token is getting old. */
+static const char META_TOKEN_WARNED[] = "token_warned";
+
+enum mc_err
+store_token_get(struct store *s, char **token, int64_t *got, struct err *e)
+{
+	char *v = NULL, *sp;
+	enum mc_err rc;
+
+	*token = NULL;
+	*got = 0;
+	rc = store_meta_get(s, META_TOKEN, &v, e);
+	if (rc != MC_OK || v == NULL)
+		return rc;
+	sp = strchr(v, ' ');
+	if (sp != NULL && sp[1] != '\0') {
+		*sp = '\0';
+		if (parse_int64(v, 0, INT64_MAX, got) == 0)
+			*token = xstrdup(sp + 1);
+		else
+			*got = 0;
+		*sp = ' ';
+	}
+	secret_free(v);
+	return MC_OK;
+}
+
+enum mc_err
+store_token_put(struct store *s, const char *token, int64_t got, struct err *e)
+{
+	char *v = xasprintf("%lld %s", (long long)got, token);
+	enum mc_err rc = store_meta_put(s, META_TOKEN, v, e);
+
+	secret_free(v);
+	return rc;
+}
+
+enum mc_err
+store_token_warned_get(struct store *s, int64_t *day, struct err *e)
+{
+	char *v = NULL;
+	enum mc_err rc = store_meta_get(s, META_TOKEN_WARNED, &v, e);
+
+	*day = 0;
+	if (rc == MC_OK && v != NULL && parse_int64(v, 0, INT64_MAX, day) != 0)
+		*day = 0;
+	free(v);
+	return rc;
+}
+
+enum mc_err
+store_token_warned_put(struct store *s, int64_t day, struct err *e)
+{
+	char v[32];
+
+	snprintf(v, sizeof v, "%lld", (long long)day);
+	return store_meta_put(s, META_TOKEN_WARNED, v, e);
 }

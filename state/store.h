@@ -1,7 +1,9 @@
 /* store: the state in one LMDB file (MDB_NOSUBDIR; LMDB keeps its lock
  * file beside it as PATH-lock).  Named databases, schema "1":
  *
- *   meta      "schema", "site", "webhook_id" -> text ("last_sync", written
+ *   meta      "schema", "site", "webhook_id", "moodle_token" (the token
+ *             kept from a password sign-in: "GOT TOKEN"), "token_warned"
+ *             -> text ("last_sync", written
  *             by moodlecord 0.1.0 and never read, may be present)
  *   events    8-byte big-endian event id -> event_to_json() of the event
  *   messages  8-byte big-endian event id -> message_to_json() of its
@@ -78,6 +80,17 @@ enum mc_err store_remove(struct store *s, int64_t id, struct err *e);
 enum mc_err store_webhook_get(struct store *s, char **id, struct err *e);
 /* Record the webhook id the stored messages now belong to. */
 enum mc_err store_webhook_put(struct store *s, const char *id, struct err *e);
+
+/* The Moodle token kept from a password sign-in and when it was got:
+ * *token a new string (a secret: the caller frees it with secret_free),
+ * or NULL and *got 0 when none is kept. */
+enum mc_err store_token_get(struct store *s, char **token, int64_t *got, struct err *e);
+/* Keep token, got at time got, in place of the one kept before. */
+enum mc_err store_token_put(struct store *s, const char *token, int64_t got, struct err *e);
+/* The day (Unix time / 86400) sync last warned that the token is old; 0
+ * when never. */
+enum mc_err store_token_warned_get(struct store *s, int64_t *day, struct err *e);
+enum mc_err store_token_warned_put(struct store *s, int64_t day, struct err *e);
 
 /* Close the store (NULL is fine).  Nothing is pending: every write above
  * has been committed when it returned. */

@@ -12,6 +12,7 @@
 #   moodle_fault MODE [jq-object-of-more-fields]
 #                              e.g. moodle_fault slow '{"seconds": 3}'
 #   moodle_calls               the calls made so far, "login,core_...,..."
+#                              (without the public config: moodle_probes)
 #   moodle_log_clear           forget the calls made so far
 #   moodle_time OFFSET         local "YYYY-MM-DD HH:MM" of MOODLE_BASE+OFFSET
 #   moodle_config FILE [USER [PASSWORD]]
@@ -48,7 +49,14 @@ moodle_fault() {
 }
 
 moodle_calls() {
-	jq -r '.wsfunction // (if .path == "/login/token.php" then "login" else .path end)' "$T/moodle.log" | paste -sd, -
+	jq -r 'select(.wsfunction != "tool_mobile_get_public_config") |
+		.wsfunction // (if .path == "/login/token.php" then "login" else .path end)' "$T/moodle.log" | paste -sd, -
+}
+
+# moodle_probes: how many times the public config was asked (check and
+# login ask it before signing in; moodle_calls leaves it out).
+moodle_probes() {
+	jq -r 'select(.wsfunction == "tool_mobile_get_public_config") | .path' "$T/moodle.log" | wc -l
 }
 
 moodle_log_clear() {

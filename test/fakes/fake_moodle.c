@@ -11,6 +11,15 @@
  * Serves  POST|GET /login/token.php             username, password, service
  *         POST|GET /webservice/rest/server.php  wstoken, wsfunction, params
  *         GET      /_fake/base                  the time offsets count from
+ *  and, for signing in without a password (scenario "login" below):
+ *         POST     /lib/ajax/service-nologin.php tool_mobile_get_public_config
+ *         GET|POST /login/index.php              the site's login form; a
+ *                                               MoodleSession cookie holds
+ *                                               the browser's session
+ *         GET      /admin/tool/mobile/launch.php service, passport, urlscheme,
+ *                                               oauthsso, confirmed
+ *         GET      /auth/oauth2/login.php        an OAuth 2 provider: its
+ *                                               page is the login form
  *
  * Functions: core_webservice_get_site_info, core_enrol_get_users_courses,
  * core_calendar_get_calendar_events, core_course_get_course_module_by_instance,
@@ -56,6 +65,35 @@
  *                                   for", assign "due" and "<name> is due",
  *                                   zoom "zoom", others "open" and "<name>"
  *   } ],
+ *   "login": {                   optional: how the site signs in
+ *     "typeoflogin": 1,          1 in the app, 2 in a browser, 3 embedded
+ *     "webservices": true,       false: web services off (public config,
+ *                                token.php enablewsdescription, launch.php)
+ *     "mobile": true,            false: the app's service off
+ *     "maintenance": "<p>..</p>" maintenance on, with this message (public
+ *                                config; token.php sitemaintenance)
+ *     "providers": [ {"name": "Campus", "id": 4},      OAuth 2 (oauthsso)
+ *                    {"name": "SAML", "idp": "x"} ],   other single sign-on
+ *     "forced_scheme": "campusapp",  launch.php's scheme whatever was asked
+ *     "private_token": true,     launch.php adds a private token right after
+ *                                a sign-in (Moodle does so only over https;
+ *                                the fake is plain http)
+ *     "no_password": true,       token.php refuses every password (accounts
+ *                                of a single sign-on system); the login form
+ *                                still takes it, standing in for the
+ *                                identity provider's
+ *     "wwwroot": "http://..."    the address the site knows itself by
+ *                                (default http://<Host header>)
+ *   },
+ *   launch.php answers as Moodle does: without a session, 303 to the login
+ *   form (or the OAuth 2 provider) and back after signing in; with one,
+ *   302 to SCHEME://token=BASE64 (md5(wwwroot . passport):::token
+ *   [:::privatetoken]), or with confirmed=1 a page holding that link.  On
+ *   a site with typeoflogin 1 and no OAuth 2 provider it answers only a
+ *   browser that has just signed in (an error page otherwise).
+ *   "token_lifetime": 0,         optional: seconds a token lasts after it was
+ *                                handed out; then REST says accessexception
+ *                                and the next sign-in makes a new one
  *   "revoke_after": 0,           optional: a token is refused (invalidtoken)
  *                                once it has made this many REST calls; a new
  *                                login then hands out a new one (0 = never)
@@ -371,7 +409,9 @@ jw_name(struct jw *w, const char *s)
 
 struct token {
 	char tok[33];
+	char priv[65];        /* the private token, "" until launch.php makes one */
 	long long userid;
+	long long made;       /* when it was handed out (the fake's clock)       */
 	int calls;
 	int serial;
 };
@@ -453,6 +493,7 @@ token_add(const char *t, long long userid)
 	memset(k, 0, sizeof *k);
 	snprintf(k->tok, sizeof k->tok, "%s", t);
 	k->userid = userid;
+	k->made = (long long)time(NULL);
 	k->serial = (int)++tokens_made;
 	return k;
 }
@@ -473,6 +514,15 @@ tokens_from_scenario(void)
 	}
 }
 
+/* Past its validuntil: token_lifetime seconds after it was handed out. */
+static int
+token_expired(const struct token *k)
+{
+	long long life = geti(scenario, "token_lifetime", 0);
+
+	return life > 0 && (long long)time(NULL) - k->made >= life;
+}
+
 static int
 token_revoked(const struct token *k)
 {
@@ -480,7 +530,7 @@ token_revoked(const struct token *k)
 	long long after = geti(scenario, "revoke_after", 0);
 	size_t i;
 
-	if (after > 0 && k->calls >= after)
+	if ((after > 0 && k->calls >= after) || token_expired(k))
 		return 1;
 	for (i = 0; i < alen(rv); i++)
 		if (strcmp(json_object_get_string(json_object_array_get_idx(rv, i)), k->tok) == 0)
@@ -678,6 +728,7 @@ struct answer {
 	int sleep_s;          /* answer after this many seconds */
 	long long huge;       /* stream this many bytes instead of body */
 	int huge_sized;
+	char *cookies[3];     /* Set-Cookie headers */
 };
 
 static void
@@ -1351,43 +1402,72 @@ fn_cm_by_instance(struct answer *a, json_object *user, const struct params *p)
 
 /* ---- the two endpoints --------------------------------------------------- */
 
-static void
-do_login(struct answer *a, const struct params *p, int *serial)
+/* ---- how the site signs in (scenario "login"); token.php's part ------- */
+
+static json_object *
+signin_conf(void)
 {
-	json_object *users = geta(scenario, "users"), *user = NULL;
-	const char *un = param(p, "username"), *pw = param(p, "password");
-	const char *svc = param(p, "service");
-	struct token *k = NULL;
+	return get(scenario, "login");
+}
+
+static int
+signin_flag(const char *k, int def)
+{
+	json_object *v = get(signin_conf(), k);
+
+	return v != NULL && !json_object_is_type(v, json_type_null) ? json_object_get_boolean(v) : def;
+}
+
+static json_object *
+user_by_password(const char *un, const char *pw)
+{
+	json_object *users = geta(scenario, "users");
 	size_t i;
 
-	if (param(p, "appsitecheck") && un == NULL) {
-		set_body(a, "{\"appsitecheck\":\"ok\"}");
-		a->status = 200;
-		a->hdrs = H_LOGIN;
-		return;
-	}
-	if (un == NULL || pw == NULL) {
-		login_error(a, "missingparam", un == NULL ? "A required parameter (username) was missing" :
-		    "A required parameter (password) was missing");
-		return;
-	}
-	if (svc == NULL || strcmp(svc, "moodle_mobile_app") != 0) {
-		login_error(a, "servicenotavailable",
-		    "Web service is not available. (It doesn't exist or might be disabled.)");
-		return;
-	}
-	for (i = 0; i < alen(users); i++) {
+	for (i = 0; un != NULL && pw != NULL && i < alen(users); i++) {
 		json_object *u = json_object_array_get_idx(users, i);
 
 		if (strcmp(gets_(u, "username", ""), un) == 0 &&
 		    strcmp(gets_(u, "password", ""), pw) == 0)
-			user = u;
+			return u;
 	}
-	if (user == NULL) {
-		login_error(a, "invalidlogin", "Invalid login, please try again");
-		return;
-	}
-	/* The same token again while it is valid, else a new one. */
+	return NULL;
+}
+
+/* token.php on a site that keeps the app out: like Moodle, web services
+ * first, then the app's service, then maintenance. */
+static int
+signin_token_php_refused(struct answer *a)
+{
+	if (!signin_flag("webservices", 1))
+		login_error(a, "enablewsdescription", "Web services must be enabled in Advanced features.");
+	else if (!signin_flag("mobile", 1))
+		login_error(a, "servicenotavailable",
+		    "Web service is not available. (It doesn't exist or might be disabled.)");
+	else if (gets_(signin_conf(), "maintenance", NULL) != NULL)
+		login_error(a, "sitemaintenance",
+		    "The site is undergoing maintenance and is currently not available");
+	else
+		return 0;
+	return 1;
+}
+
+/* A single sign-on site: its accounts have no password that token.php
+ * takes (the fake's login form stands in for the identity provider's). */
+static int
+signin_password_refused(void)
+{
+	return signin_flag("no_password", 0);
+}
+
+/* The user's token: the same one again while it is valid, else a new one
+ * (as Moodle's token.php and launch.php both do). */
+static struct token *
+token_for_user(json_object *user)
+{
+	struct token *k = NULL;
+	size_t i;
+
 	for (i = 0; i < ntokens; i++) {
 		if (tokens[i].userid == geti(user, "id", 0) && !token_revoked(&tokens[i]))
 			k = &tokens[i];
@@ -1413,6 +1493,41 @@ do_login(struct answer *a, const struct params *p, int *serial)
 		}
 		k = token_add(t, geti(user, "id", 0));
 	}
+	return k;
+}
+
+static void
+do_login(struct answer *a, const struct params *p, int *serial)
+{
+	json_object *user = NULL;
+	const char *un = param(p, "username"), *pw = param(p, "password");
+	const char *svc = param(p, "service");
+	struct token *k = NULL;
+
+	if (signin_token_php_refused(a))
+		return;
+	if (param(p, "appsitecheck") && un == NULL) {
+		set_body(a, "{\"appsitecheck\":\"ok\"}");
+		a->status = 200;
+		a->hdrs = H_LOGIN;
+		return;
+	}
+	if (un == NULL || pw == NULL) {
+		login_error(a, "missingparam", un == NULL ? "A required parameter (username) was missing" :
+		    "A required parameter (password) was missing");
+		return;
+	}
+	if (svc == NULL || strcmp(svc, "moodle_mobile_app") != 0) {
+		login_error(a, "servicenotavailable",
+		    "Web service is not available. (It doesn't exist or might be disabled.)");
+		return;
+	}
+	user = user_by_password(un, pw);
+	if (user == NULL || signin_password_refused()) {
+		login_error(a, "invalidlogin", "Invalid login, please try again");
+		return;
+	}
+	k = token_for_user(user);
 	*serial = k->serial;
 	a->status = 200;
 	a->hdrs = H_LOGIN;
@@ -1443,6 +1558,11 @@ do_rest(struct answer *a, const struct params *p, const char *host, int *serial)
 	json_object *user;
 	size_t i;
 
+	if (k != NULL && token_expired(k) && json) {
+		rest_error(a, "webservice_access_exception", "accessexception", "Access control exception");
+		*serial = k->serial;
+		return;
+	}
 	if (k == NULL || token_revoked(k)) {
 		if (!json)
 			xml_answer(a, "invalidtoken", "Invalid token - token not found");
@@ -1699,6 +1819,7 @@ add_headers(struct MHD_Response *r, const struct answer *a)
 	char date[64];
 	time_t now = time(NULL);
 	struct tm tm;
+	size_t i;
 
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
@@ -1741,6 +1862,428 @@ add_headers(struct MHD_Response *r, const struct answer *a)
 		MHD_add_response_header(r, "Location", a->location);
 	if (a->retry_after)
 		MHD_add_response_header(r, "Retry-After", a->retry_after);
+	for (i = 0; i < sizeof a->cookies / sizeof a->cookies[0] && a->cookies[i]; i++)
+		MHD_add_response_header(r, "Set-Cookie", a->cookies[i]);
+}
+
+/* ---- signing in through a browser: public config, login form, launch.php -- */
+
+/* The signature of launch.php's link is an md5: the product's, which
+ * test_md5 checks against RFC 1321 on its own. */
+#include "lib/md5.c"
+
+struct websession {
+	char id[27];          /* the MoodleSession cookie                       */
+	long long userid;     /* 0: not signed in                               */
+	int just;             /* signed in, launch.php not opened since         */
+	char logintoken[33];  /* the login form's hidden field                  */
+	char *wantsurl;       /* where to go after signing in                   */
+};
+
+static struct websession *websessions;
+static size_t nwebsessions;
+static unsigned long long rnd;
+
+static void
+random_text(char *out, size_t n)
+{
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	size_t i;
+
+	if (rnd == 0)
+		rnd = (unsigned long long)started * 2862933555777941757ULL + (unsigned long long)getpid();
+	for (i = 0; i < n; i++) {
+		rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+		out[i] = set[(rnd >> 33) % 62];
+	}
+	out[n] = '\0';
+}
+
+static void
+add_cookie(struct answer *a, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	size_t i;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	for (i = 0; i < sizeof a->cookies / sizeof a->cookies[0]; i++) {
+		if (a->cookies[i] == NULL) {
+			a->cookies[i] = xstrdup(tmp);
+			return;
+		}
+	}
+}
+
+/* The browser's session, made (and its cookie set) when it has none. */
+static struct websession *
+websession(struct MHD_Connection *c, struct answer *a)
+{
+	const char *id = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "MoodleSession");
+	struct websession *w;
+	size_t i;
+
+	for (i = 0; id != NULL && i < nwebsessions; i++)
+		if (strcmp(websessions[i].id, id) == 0)
+			return &websessions[i];
+	websessions = xrealloc(websessions, (nwebsessions + 1) * sizeof *websessions);
+	w = &websessions[nwebsessions++];
+	memset(w, 0, sizeof *w);
+	random_text(w->id, 26);
+	add_cookie(a, "MoodleSession=%s; path=/; HttpOnly", w->id);
+	return w;
+}
+
+static const char *
+site_wwwroot(const char *host, char buf[300])
+{
+	const char *w = gets_(signin_conf(), "wwwroot", NULL);
+
+	if (w != NULL)
+		return w;
+	snprintf(buf, 300, "http://%s", host);
+	return buf;
+}
+
+static void
+b64_encode(struct sb *b, const char *s)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(s), i;
+
+	for (i = 0; i < n; i += 3) {
+		unsigned long v = (unsigned long)(unsigned char)s[i] << 16;
+		char q[4];
+
+		if (i + 1 < n)
+			v |= (unsigned long)(unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		q[0] = a[v >> 18 & 63];
+		q[1] = a[v >> 12 & 63];
+		q[2] = i + 1 < n ? a[v >> 6 & 63] : '=';
+		q[3] = i + 2 < n ? a[v & 63] : '=';
+		sb_add(b, q, 4);
+	}
+}
+
+/* An HTML page as Moodle shows an exception. */
+static void
+error_page(struct answer *a, const char *msg)
+{
+	a->status = 200;
+	a->hdrs = H_HTML;
+	a->body.len = 0;
+	sb_addf(&a->body, "<!DOCTYPE html>\n<html><head><title>Error | Fake Moodle</title></head>\n"
+	    "<body id=\"page-admin-tool-mobile-launch\"><div class=\"errorbox alert alert-danger\">"
+	    "<p class=\"errormessage\">%s</p></div></body></html>\n", msg);
+}
+
+static void
+redirect(struct answer *a, int status, const char *to)
+{
+	a->status = status;
+	a->hdrs = H_HTML;
+	a->location = xstrdup(to);
+	a->body.len = 0;
+	sb_adds(&a->body, "");
+}
+
+/* tool_mobile_get_public_config, in the order Moodle 4.5 writes it. */
+static void
+public_config_data(struct jw *w, const char *www, const char *host)
+{
+	json_object *conf = signin_conf(), *provs = geta(conf, "providers");
+	const char *maint = gets_(conf, "maintenance", NULL);
+	char url[600];
+	size_t i;
+
+	jw_obj(w);
+	jw_k(w, "wwwroot"); jw_s(w, www);
+	jw_k(w, "httpswwwroot"); jw_s(w, www);
+	jw_k(w, "sitename"); jw_name(w, gets_(get(scenario, "site"), "sitename", "Fake Moodle"));
+	jw_k(w, "guestlogin"); jw_i(w, 1);
+	jw_k(w, "rememberusername"); jw_i(w, 2);
+	jw_k(w, "authloginviaemail"); jw_i(w, 0);
+	jw_k(w, "registerauth"); jw_s(w, "");
+	jw_k(w, "forgottenpasswordurl"); jw_s(w, "");
+	jw_k(w, "authinstructions"); jw_s(w, "");
+	jw_k(w, "authnoneenabled"); jw_i(w, 0);
+	jw_k(w, "enablewebservices"); jw_i(w, signin_flag("webservices", 1));
+	jw_k(w, "enablemobilewebservice"); jw_i(w, signin_flag("mobile", 1));
+	jw_k(w, "maintenanceenabled"); jw_i(w, maint != NULL);
+	jw_k(w, "maintenancemessage"); jw_s(w, maint != NULL ? maint : "");
+	jw_k(w, "typeoflogin"); jw_i(w, geti(conf, "typeoflogin", 1));
+	/* where the fake serves it, whatever wwwroot it claims */
+	snprintf(url, sizeof url, "http://%s/admin/tool/mobile/launch.php", host);
+	jw_k(w, "launchurl"); jw_s(w, url);
+	jw_k(w, "mobilecssurl"); jw_s(w, "");
+	jw_k(w, "tool_mobile_disabledfeatures"); jw_s(w, "");
+	if (alen(provs) > 0) {
+		jw_k(w, "identityproviders");
+		jw_arr(w);
+		for (i = 0; i < alen(provs); i++) {
+			json_object *pv = json_object_array_get_idx(provs, i);
+
+			if (geti(pv, "id", 0) > 0)
+				snprintf(url, sizeof url, "%s/auth/oauth2/login.php?id=%lld&wantsurl=%%2F"
+				    "&sesskey=fakesesskey", www, geti(pv, "id", 0));
+			else
+				snprintf(url, sizeof url, "%s/auth/saml2/login.php?wants&idp=%s&passive=off",
+				    www, gets_(pv, "idp", "1"));
+			jw_obj(w);
+			jw_k(w, "name"); jw_name(w, gets_(pv, "name", "Provider"));
+			jw_k(w, "iconurl"); jw_s(w, "");
+			jw_k(w, "url"); jw_s(w, url);
+			jw_end(w, '}');
+		}
+		jw_end(w, ']');
+	}
+	jw_k(w, "country"); jw_s(w, "0");
+	jw_k(w, "agedigitalconsentverification"); jw_bool(w, 0);
+	jw_k(w, "supportpage"); jw_s(w, "");
+	jw_k(w, "supportavailability"); jw_i(w, 1);
+	jw_k(w, "autolang"); jw_i(w, 1);
+	jw_k(w, "lang"); jw_s(w, "en");
+	jw_k(w, "langmenu"); jw_i(w, 1);
+	jw_k(w, "langlist"); jw_s(w, "");
+	jw_k(w, "locale"); jw_s(w, "");
+	jw_k(w, "tool_mobile_minimumversion"); jw_s(w, "");
+	jw_k(w, "tool_mobile_iosappid"); jw_s(w, "633359593");
+	jw_k(w, "tool_mobile_androidappid"); jw_s(w, "com.moodle.moodlemobile");
+	jw_k(w, "tool_mobile_setuplink"); jw_s(w, "https://download.moodle.org/mobile");
+	jw_k(w, "tool_mobile_qrcodetype"); jw_i(w, 1);
+	jw_k(w, "warnings"); jw_arr(w); jw_end(w, ']');
+	jw_k(w, "showloginform"); jw_i(w, 1);
+	jw_end(w, '}');
+}
+
+/* lib/ajax/service-nologin.php: a JSON array of calls; only the public
+ * config may be called without signing in. */
+static void
+public_config(struct answer *a, const struct upload *u, const char *host, const char **fn)
+{
+	json_object *calls = u->body.p ? json_tokener_parse(u->body.p) : NULL;
+	json_object *call = json_object_is_type(calls, json_type_array) ?
+	    json_object_array_get_idx(calls, 0) : NULL;
+	const char *method = gets_(call, "methodname", NULL);
+	struct jw w = { 0 };
+	char buf[300];
+
+	*fn = "tool_mobile_get_public_config";
+	jw_arr(&w);
+	if (method == NULL || strcmp(method, "tool_mobile_get_public_config") != 0) {
+		jw_obj(&w);
+		jw_k(&w, "error"); jw_bool(&w, 1);
+		jw_k(&w, "exception");
+		jw_obj(&w);
+		jw_k(&w, "message"); jw_s(&w, "Web service is not available. (It doesn't exist or might be disabled.)");
+		jw_k(&w, "errorcode"); jw_s(&w, "servicenotavailable");
+		jw_k(&w, "link"); jw_s(&w, "");
+		jw_k(&w, "moreinfourl"); jw_s(&w, "");
+		jw_end(&w, '}');
+		jw_end(&w, '}');
+	} else {
+		jw_obj(&w);
+		jw_k(&w, "error"); jw_bool(&w, 0);
+		jw_k(&w, "data");
+		public_config_data(&w, site_wwwroot(host, buf), host);
+		jw_end(&w, '}');
+	}
+	jw_end(&w, ']');
+	json_object_put(calls);
+	a->status = 200;
+	a->hdrs = H_LOGIN;
+	free(a->body.p);
+	a->body = w.b;
+}
+
+static void
+login_form(struct answer *a, struct websession *w, const char *host, const char *error)
+{
+	random_text(w->logintoken, 32);
+	a->status = 200;
+	a->hdrs = H_HTML;
+	a->body.len = 0;
+	sb_addf(&a->body, "<!DOCTYPE html>\n<html  dir=\"ltr\" lang=\"en\" xml:lang=\"en\">\n<head>\n"
+	    "    <title>Log in to the site | Fake Moodle</title>\n</head>\n"
+	    "<body id=\"page-login-index\" class=\"format-site path-login\">\n%s%s%s"
+	    "<form class=\"login-form\" action=\"http://%s/login/index.php\" method=\"post\" id=\"login\">\n"
+	    "<input type=\"hidden\" name=\"logintoken\" value=\"%s\">\n"
+	    "<input type=\"text\" name=\"username\" id=\"username\" value=\"\">\n"
+	    "<input type=\"password\" name=\"password\" id=\"password\" value=\"\">\n"
+	    "<button class=\"btn btn-primary\" type=\"submit\" id=\"loginbtn\">Log in</button>\n"
+	    "</form>\n</body>\n</html>\n",
+	    error ? "<div class=\"alert alert-danger\" role=\"alert\">" : "", error ? error : "",
+	    error ? "</div>\n" : "", host, w->logintoken);
+}
+
+/* POST /login/index.php: a new session id on success, as Moodle does. */
+static void
+login_submit(struct answer *a, struct websession *w, const struct params *p, const char *host)
+{
+	json_object *user = user_by_password(param(p, "username"), param(p, "password"));
+	const char *lt = param(p, "logintoken");
+	char to[600];
+
+	if (lt == NULL || w->logintoken[0] == '\0' || strcmp(lt, w->logintoken) != 0 || user == NULL) {
+		login_form(a, w, host, "Invalid login, please try again");
+		return;
+	}
+	w->logintoken[0] = '\0';
+	w->userid = geti(user, "id", 0);
+	w->just = 1;
+	random_text(w->id, 26);
+	add_cookie(a, "MoodleSession=%s; path=/; HttpOnly", w->id);
+	snprintf(to, sizeof to, "http://%s%s", host, w->wantsurl ? w->wantsurl : "/my/");
+	free(w->wantsurl);
+	w->wantsurl = NULL;
+	redirect(a, 303, to);
+}
+
+/* The link launch.php hands the app: scheme://token=base64(md5(wwwroot .
+ * passport):::token[:::privatetoken]). */
+static void
+launch_link(struct answer *a, struct websession *w, const struct params *p, const char *host,
+    int *serial)
+{
+	json_object *user = user_by_id(w->userid);
+	const char *scheme = gets_(signin_conf(), "forced_scheme", param(p, "urlscheme"));
+	const char *confirmed = param(p, "confirmed");
+	struct token *k;
+	struct sb plain = { 0 }, link = { 0 };
+	char buf[300], sig[33];
+
+	k = token_for_user(user);
+	*serial = k->serial;
+	if (w->just && signin_flag("private_token", 0) && k->priv[0] == '\0')
+		random_text(k->priv, 64);
+	sb_addf(&plain, "%s%s", site_wwwroot(host, buf), param(p, "passport"));
+	md5_hex(plain.p, plain.len, sig);
+	plain.len = 0;
+	sb_addf(&plain, "%s:::%s", sig, k->tok);
+	if (w->just && k->priv[0] != '\0')
+		sb_addf(&plain, ":::%s", k->priv);
+	sb_addf(&link, "%s://token=", scheme ? scheme : "moodlemobile");
+	b64_encode(&link, plain.p);
+	w->just = 0;
+	add_cookie(a, "tool_mobile_launch=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/");
+	if (confirmed && strcmp(confirmed, "1") == 0) {
+		a->status = 200;
+		a->hdrs = H_HTML;
+		a->body.len = 0;
+		sb_addf(&a->body, "<!DOCTYPE html>\n<html><head><title>Fake Moodle</title></head><body>\n"
+		    "<a id=\"launchapp\" class=\"btn btn-primary\" href=\"%s\">Launch the app</a>\n"
+		    "</body></html>\n", link.p);
+	} else {
+		redirect(a, 302, link.p);
+	}
+	free(plain.p);
+	free(link.p);
+}
+
+/* admin/tool/mobile/launch.php, in Moodle's order of checks. */
+static void
+launch(struct answer *a, struct websession *w, const struct params *p, const char *host,
+    int *serial)
+{
+	const char *svc = param(p, "service"), *passport = param(p, "passport");
+	const char *oauthsso = param(p, "oauthsso");
+	long long type = geti(signin_conf(), "typeoflogin", 1);
+	json_object *provs = geta(signin_conf(), "providers");
+	char to[900];
+
+	if (svc == NULL || passport == NULL) {
+		error_page(a, "A required parameter (service or passport) was missing");
+		return;
+	}
+	if (!signin_flag("webservices", 1)) {
+		error_page(a, "Web services must be enabled in Advanced features.");
+		return;
+	}
+	/* A site that signs in in the app answers only a browser that has
+	 * just signed in, unless OAuth 2 sign-in is on. */
+	if (!w->just && alen(provs) == 0 && type != 2 && type != 3) {
+		error_page(a, "Plugin not enabled or configured: Moodle app");
+		return;
+	}
+	if (strcmp(svc, "moodle_mobile_app") != 0 || !signin_flag("mobile", 1)) {
+		error_page(a, "Web service is not available. (It doesn't exist or might be disabled.)");
+		return;
+	}
+	add_cookie(a, "tool_mobile_launch=%%7B%%22service%%22%%3A%%22%s%%22%%2C%%22passport%%22%%3A%%22"
+	    "%.64s%%22%%7D; Max-Age=900; path=/", svc, passport);
+	if (w->userid == 0) {
+		free(w->wantsurl);
+		snprintf(to, sizeof to, "/admin/tool/mobile/launch.php?service=%s&passport=%.64s"
+		    "&urlscheme=%.64s%s%.20s", svc, passport,
+		    param(p, "urlscheme") ? param(p, "urlscheme") : "moodlemobile",
+		    oauthsso ? "&oauthsso=" : "", oauthsso ? oauthsso : "");
+		w->wantsurl = xstrdup(to);
+		if (oauthsso != NULL && strcmp(oauthsso, "0") != 0)
+			snprintf(to, sizeof to, "http://%s/auth/oauth2/login.php?id=%.20s&wantsurl=%%2F"
+			    "&sesskey=fakesesskey", host, oauthsso);
+		else
+			snprintf(to, sizeof to, "http://%s/login/index.php", host);
+		redirect(a, 303, to);
+		return;
+	}
+	launch_link(a, w, p, host, serial);
+}
+
+/* auth/oauth2/login.php?id=N: off to the provider, whose form the fake's
+ * own login form stands in for. */
+static void
+oauth2_login(struct answer *a, const struct params *p, const char *host)
+{
+	json_object *provs = geta(signin_conf(), "providers");
+	const char *id = param(p, "id");
+	char to[300];
+	size_t i;
+
+	for (i = 0; id != NULL && i < alen(provs); i++) {
+		if (geti(json_object_array_get_idx(provs, i), "id", 0) == strtoll(id, NULL, 10)) {
+			snprintf(to, sizeof to, "http://%s/login/index.php", host);
+			redirect(a, 303, to);
+			return;
+		}
+	}
+	error_page(a, "Invalid OAuth 2 issuer");
+}
+
+/* The pages a browser signs in with; 0 when url is none of them. */
+static int
+signin_route(struct MHD_Connection *c, const char *url, const char *method,
+    const struct upload *u, const struct params *p, const char *host, struct answer *a,
+    const char **fn, int *serial)
+{
+	json_object *fault = get(scenario, "fault");
+	int post = strcmp(method, "POST") == 0;
+
+	if (strcmp(url, "/lib/ajax/service-nologin.php") != 0 && strcmp(url, "/login/index.php") != 0 &&
+	    strcmp(url, "/admin/tool/mobile/launch.php") != 0 &&
+	    strcmp(url, "/auth/oauth2/login.php") != 0)
+		return 0;
+	if (strcmp(url, "/lib/ajax/service-nologin.php") == 0)
+		*fn = "tool_mobile_get_public_config";
+	if (strcmp(gets_(fault, "mode", "none"), "cli_maintenance") == 0 &&
+	    strcmp(gets_(fault, "on", "any"), "any") == 0) {
+		fault_answer(a, fault, EP_LOGIN, host);
+		return 1;
+	}
+	if (strcmp(url, "/lib/ajax/service-nologin.php") == 0)
+		public_config(a, u, host, fn);
+	else if (strcmp(url, "/login/index.php") == 0 && post)
+		login_submit(a, websession(c, a), p, host);
+	else if (strcmp(url, "/login/index.php") == 0)
+		login_form(a, websession(c, a), host, NULL);
+	else if (strcmp(url, "/admin/tool/mobile/launch.php") == 0)
+		launch(a, websession(c, a), p, host, serial);
+	else
+		oauth2_login(a, p, host);
+	return 1;
 }
 
 /* ---- leaks --------------------------------------------------------------- */
@@ -1838,6 +2381,8 @@ build_answer(struct MHD_Connection *c, const char *url, const char *method,
 	} else if (strcmp(url, "/webservice/rest/server.php") == 0) {
 		ep = EP_REST;
 		fn = param(&p, "wsfunction");
+	} else if (signin_route(c, url, method, u, &p, host, a, &fn, &serial)) {
+		goto logit;
 	} else {
 		a->status = 404;
 		a->hdrs = H_HTML;
@@ -1920,6 +2465,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	free(a.body.p);
 	free(a.location);
 	free(a.retry_after);
+	for (i = 0; i < (int)(sizeof a.cookies / sizeof a.cookies[0]); i++)
+		free(a.cookies[i]);
 	return ret;
 }
 

@@ -448,9 +448,10 @@ test_needs(void **state)
 	expect_error(f, "[moodle]\nusername = a\npassword = b12\n", CONFIG_NEED_MOODLE, want);
 	free(want);
 
-	want = xasprintf("=[moodle] username is not set and there is no token: give username "
-	    "and password_command, password_file or password, or token_file or token; add it "
-	    "to %s (or set MOODLECORD_MOODLE_USERNAME)", f->path);
+	want = xasprintf("=[moodle] username is not set and there is no token: run moodlecord "
+	    "login (it keeps a token for the other commands), or give username and "
+	    "password_command, password_file or password; add it to %s (or set "
+	    "MOODLECORD_MOODLE_USERNAME)", f->path);
 	expect_error(f, "[moodle]\nurl = https://m.example.edu\n", CONFIG_NEED_MOODLE, want);
 	free(want);
 
@@ -460,8 +461,9 @@ test_needs(void **state)
 	    CONFIG_NEED_MOODLE, want);
 	free(want);
 
-	want = xasprintf("=[moodle] password_file is not set nor password_command nor password "
-	    "(a username is given); add it to %s (or set MOODLECORD_MOODLE_PASSWORD_FILE)", f->path);
+	want = xasprintf("=[moodle] password_file is not set nor password_command nor password, "
+	    "and there is no token: run moodlecord login, or give a password; add it to %s (or "
+	    "set MOODLECORD_MOODLE_PASSWORD_FILE)", f->path);
 	expect_error(f, "[moodle]\nurl = https://m.example.edu\nusername = a\n",
 	    CONFIG_NEED_MOODLE, want);
 	free(want);
@@ -478,6 +480,74 @@ test_needs(void **state)
 	    &cfg, &e), MC_OK);
 	assert_string_equal(cfg.webhook_url, HOOK);
 	config_free(&cfg);
+}
+
+/* The token `login` keeps: beside the config (its name + ".token") unless
+ * token_file names a place; used when the config names no password and
+ * no token; a username may stand beside it; a password is read only when
+ * asked for (CONFIG_LATER_PASSWORD). */
+static void
+test_token_file(void **state)
+{
+	struct fx *f = *state;
+	struct config cfg;
+	struct err e;
+	char *kept = xasprintf("%s.token", f->path), *other = pathf(f, "tok");
+	char *text;
+
+	assert_int_equal(load(f, "[moodle]\nurl = https://m.example.edu\nusername = a\n",
+	    CONFIG_NEED_STATE, &cfg, &e), MC_OK);
+	assert_string_equal(cfg.token_file, kept);
+	assert_null(cfg.token);
+	config_free(&cfg);
+
+	write_file(kept, 0600, "kept-token-0123456789\nprivate\n");
+	assert_int_equal(load(f, "[moodle]\nurl = https://m.example.edu\nusername = a\n",
+	    CONFIG_NEED_MOODLE, &cfg, &e), MC_OK);
+	assert_string_equal(cfg.token, "kept-token-0123456789");
+	assert_string_equal(cfg.username, "a");
+	assert_true(cfg.token_time > 0);
+	config_free(&cfg);
+
+	/* group-readable: refused like any secret file */
+	chmod(kept, 0640);
+	assert_int_equal(load(f, "[moodle]\nurl = https://m.example.edu\n", CONFIG_NEED_MOODLE,
+	    &cfg, &e), MC_ERR_CONFIG);
+	assert_non_null(strstr(e.msg, "kept by moodlecord login"));
+	assert_non_null(strstr(e.msg, "chmod 600"));
+	assert_null(strstr(e.msg, "kept-token"));
+	unlink(kept);
+
+	/* token_file names another place, beside a username */
+	write_file(other, 0600, "other-token-0123456789\n");
+	text = xasprintf("[moodle]\nurl = https://m.example.edu\nusername = a\ntoken_file = %s\n", other);
+	assert_int_equal(load(f, text, CONFIG_NEED_MOODLE, &cfg, &e), MC_OK);
+	assert_string_equal(cfg.token_file, other);
+	assert_string_equal(cfg.token, "other-token-0123456789");
+	config_free(&cfg);
+	free(text);
+
+	/* a password config: the kept file is not used, the password is
+	 * read only when asked for */
+	write_file(kept, 0600, "kept-token-0123456789\n");
+	memset(&e, 0, sizeof e);
+	write_file(f->path, 0600, "[moodle]\nurl = https://m.example.edu\nusername = a\n"
+	    "password = pw-later\npassword_command = x\n");
+	assert_int_equal(config_open(&cfg, f->path, CONFIG_NEED_MOODLE, &e), MC_ERR_CONFIG);
+	write_file(f->path, 0600, "[moodle]\nurl = https://m.example.edu\nusername = a\n"
+	    "password_command = echo pw-later\n");
+	assert_int_equal(config_open(&cfg, f->path, CONFIG_NEED_MOODLE | CONFIG_LATER_PASSWORD,
+	    &e), MC_OK);
+	assert_int_equal(config_read_secrets(&cfg, &e), MC_OK);
+	assert_null(cfg.password);
+	assert_null(cfg.token);
+	assert_int_equal(config_read_password(&cfg, &e), MC_OK);
+	assert_string_equal(cfg.password, "pw-later");
+	config_free(&cfg);
+	unlink(kept);
+	unlink(other);
+	free(kept);
+	free(other);
 }
 
 static void
@@ -533,7 +603,7 @@ test_env(void **state)
 	assert_null(strstr(e.msg, "env-pass-9"));
 	clear_env();
 	setenv("MOODLECORD_MOODLE_TOKEN", "env-token-9", 1);
-	expect_error(f, "[moodle]\nusername = a\n", 0,
+	expect_error(f, "[moodle]\nusername = a\npassword = pw-x\n", 0,
 	    "=MOODLECORD_MOODLE_TOKEN: both username/password and token are set; keep one");
 	clear_env();
 
@@ -864,6 +934,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_value_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_needs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_token_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lookup_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
