@@ -95,3 +95,15 @@ keys() { jq -c '[.. | objects | keys_unsorted] | unique' "$@"; }
 	# other functions are not counted and not hit
 	rest core_webservice_get_site_info >/dev/null
 }
+
+@test "a generated site with step 0 opens every conference in the same second" {
+	gen_site 5 1 0 0
+	base=1795771374
+	rest core_calendar_get_calendar_events -d 'events[courseids][0]=100000' \
+		-d "options[timestart]=$((base + 3600))" -d "options[timeend]=$((base + 3600))" >"$T/e"
+	[ "$(jq -c '[.events[] | [.id, .timestart - 1795771374]]' "$T/e")" = \
+	  "[[70000000,3600],[70000001,3600],[70000002,3600],[70000003,3600],[70000004,3600]]" ]
+	rest core_calendar_get_calendar_events -d 'events[courseids][0]=100000' \
+		-d "options[timestart]=$((base + 3601))" -d "options[timeend]=0" >"$T/e2"
+	[ "$(jq '.events | length' "$T/e2")" -eq 0 ]
+}

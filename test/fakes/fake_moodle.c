@@ -66,6 +66,7 @@
  *                                event 70000000 + i, name "Generated
  *                                conference <i + 1>"
  *     "start": 3600, "step": 60, conference i opens at base + start + i * step
+ *                                (step 0: all in the same second)
  *     "description": 1536        bytes of prose in each activity's intro and
  *                                event description (0 to 1 MiB)
  *   },
@@ -792,8 +793,8 @@ gen_of(void)
 		x.ncourses = 1;
 	if (x.nconfs < 0)
 		x.nconfs = 0;
-	if (x.step < 1)
-		x.step = 1;
+	if (x.step < 0)
+		x.step = 0;
 	if (x.desc < 0)
 		x.desc = 0;
 	if (x.desc > GEN_DESC_MAX)
@@ -943,11 +944,14 @@ gen_cursor_open(struct gen_cursor *c, const struct params *p, long long tstart, 
 	}
 	qsort(c->courses, c->ncourses, sizeof *c->courses, cmp_ll);
 	first = c->base + c->g.start;
-	c->i = tstart <= first ? 0 : (tstart - first + c->g.step - 1) / c->g.step;
 	c->end = c->g.nconfs;
+	if (c->g.step == 0)   /* all in the same second */
+		c->i = tstart <= first && (tend == 0 || first <= tend) ? 0 : c->end;
+	else
+		c->i = tstart <= first ? 0 : (tstart - first + c->g.step - 1) / c->g.step;
 	if (tend != 0 && tend < first)
 		c->end = 0;
-	else if (tend != 0 && (tend - first) / c->g.step + 1 < c->end)
+	else if (tend != 0 && c->g.step > 0 && (tend - first) / c->g.step + 1 < c->end)
 		c->end = (tend - first) / c->g.step + 1;
 	if (c->ncourses == 0)
 		c->i = c->end;
