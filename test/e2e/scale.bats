@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Big sites: the fake Moodle's generated sites (answers like the real
-# site's, windows and course lists honoured).
+# site's, windows and course lists honoured), and sync reading a site whose
+# answers are too big to take whole, in windows and batches.
 
 bats_require_minimum_version 1.5.0
 load common
@@ -33,6 +34,7 @@ gen_site() {
 rest() { curl -sf "$REST" -d "wstoken=$TOK" -d "wsfunction=$1" "${@:2}"; }
 keys() { jq -c '[.. | objects | keys_unsorted] | unique' "$@"; }
 
+# bats test_tags=fake-selftest
 @test "a generated site answers with the real site's keys, honours windows and courses" {
 	gen_site 1000 7 60 1536
 	base=1795771374
@@ -83,6 +85,7 @@ keys() { jq -c '[.. | objects | keys_unsorted] | unique' "$@"; }
 	[ "$(jq -c '[.bigbluebuttonbns[].course] | unique' "$T/b")" = "[2,100006]" ]
 }
 
+# bats test_tags=fake-selftest
 @test "a fault's skip lets the first requests through" {
 	gen_site 10 1 60 0
 	moodle_fault server_error '{"on": "core_calendar_get_calendar_events", "skip": 2}'
@@ -96,6 +99,7 @@ keys() { jq -c '[.. | objects | keys_unsorted] | unique' "$@"; }
 	rest core_webservice_get_site_info >/dev/null
 }
 
+# bats test_tags=fake-selftest
 @test "a generated site with step 0 opens every conference in the same second" {
 	gen_site 5 1 0 0
 	base=1795771374
