@@ -111,3 +111,102 @@ keys() { jq -c '[.. | objects | keys_unsorted] | unique' "$@"; }
 		-d "options[timestart]=$((base + 3601))" -d "options[timeend]=0" >"$T/e2"
 	[ "$(jq '.events | length' "$T/e2")" -eq 0 ]
 }
+
+# sync_site N COURSES STEP DESC: gen_site with times counted from the
+# fake's start, and a config for it with a fake Discord (fast rate); sets
+# CFG.
+sync_site() {
+	gen_site "$@"
+	moodle_edit 'del(.base)'
+	start_fake fake_discord DISCORD_PORT --webhook 123456789012345678/Hook-Sekr3t-token --rate 100000/1
+	WEBHOOK_URL="http://127.0.0.1:$DISCORD_PORT/api/v10/webhooks/123456789012345678/Hook-Sekr3t-token"
+	CFG="$T/config"
+	write_config "$CFG" <<-EOF
+	[moodle]
+	url = $MOODLE_URL
+	username = alice
+	password = Alice-Sekr3t-pw
+	lookahead_days = 30
+	[discord]
+	webhook_url = $WEBHOOK_URL
+	[state]
+	path = $T/state.mdb
+	EOF
+}
+
+channel() { curl -sf "http://127.0.0.1:$DISCORD_PORT/_fake/channel"; }
+discord_calls() { curl -sf "http://127.0.0.1:$DISCORD_PORT/_fake/stats" | jq .calls; }
+calendar_windows() {
+	jq -r 'select(.wsfunction == "core_calendar_get_calendar_events") |
+		"\(.params["options[timestart]"]) \(.params["options[timeend]"]) \(.status)"' "$T/moodle.log"
+}
+
+@test "a site whose calendar answer is over the 16 MiB guard is synced whole, in windows" {
+	# 300 conferences with 60 kB descriptions: 18 MB of calendar in one
+	# answer; 30 courses, so that each course's activity list fits
+	sync_site 300 30 3600 60000
+	run "$MOODLECORD" -c "$CFG" sync
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# every conference once (the scripted one too), in order of start
+	[ "$(channel | jq length)" -eq 301 ]
+	[ "$(channel | jq '[.[] | .embeds | tostring] | unique | length')" -eq 301 ]
+	channel | jq -e '[.[] | tostring | select(test("Generated conference 300\\b"))] | length == 1'
+	# the calendar was asked in windows that tile [now - 1 day, now + 30 days]
+	calendar_windows >"$T/windows"
+	cat "$T/windows"
+	[ "$(wc -l <"$T/windows")" -ge 5 ]
+	# each window follows the last one taken, or is the first half of one
+	# refused (its answer over the budget); the last ends 31 days after
+	# the first begins
+	awk 'NR == 1 { first = $1 }
+	     NR > 1 && !($1 == ps && $2 < pe) && $1 != pe + 1 { bad = 1 }
+	     NR > 1 && $1 == ps { splits++ }
+	     { ps = $1; pe = $2 }
+	     END { exit bad || splits < 1 || pe - first != 31 * 86400 }' "$T/windows"
+	# activity lists in batches of courses, none over the budget
+	[ "$(grep -c mod_bigbluebuttonbn_get_bigbluebuttonbns_by_courses "$T/moodle.log")" -ge 2 ]
+	# a second sync: nothing to do
+	calls=$(discord_calls)
+	run "$MOODLECORD" -c "$CFG" sync
+	[ "$status" -eq 0 ]
+	[ "$(discord_calls)" -eq "$calls" ]
+}
+
+@test "a window that fails changes nothing: no post, no edit, no delete" {
+	sync_site 300 30 3600 60000
+	run "$MOODLECORD" -c "$CFG" sync
+	[ "$status" -eq 0 ]
+	channel >"$T/before"
+	calls=$(discord_calls)
+	# the site changes: a conference gone, one moved, one renamed ...
+	moodle_edit '.generate.conferences = 250 | .activities[0].start = 7200 | .activities[0].name = "Renamed"'
+	# ... and the third calendar window fails
+	moodle_fault server_error '{"on": "core_calendar_get_calendar_events", "skip": 2}'
+	run --separate-stderr "$MOODLECORD" -c "$CFG" sync
+	echo "$stderr"
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *"core_calendar_get_calendar_events"*"HTTP 500"* ]]
+	[ "$(discord_calls)" -eq "$calls" ]
+	diff <(jq -c . "$T/before") <(channel | jq -c .)
+	# without the fault the next syncs bring the channel in step (a
+	# conference still ahead is deleted once it is missing twice)
+	moodle_edit 'del(.fault)'
+	run "$MOODLECORD" -c "$CFG" sync
+	[ "$status" -eq 0 ]
+	run "$MOODLECORD" -c "$CFG" sync
+	[ "$status" -eq 0 ]
+	[ "$(channel | jq length)" -eq 251 ]
+	channel | jq -e '[.[] | tostring | select(test("Renamed"))] | length == 1'
+}
+
+@test "too much in one second: 65 naming the window, nothing posted" {
+	# 70 conferences in the same second with 64 kB descriptions: 4.6 MB
+	sync_site 70 1 0 65536
+	run --separate-stderr "$MOODLECORD" -c "$CFG" sync
+	echo "$stderr"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"the calendar from "*" UTC answers over 2097152 bytes even for one second; refused" ]]
+	[ "$(discord_calls)" -eq 0 ]
+	[ ! -e "$T/state.mdb" ] || [ "$("$MOODLECORD" -c "$CFG" dump | grep -c conference || true)" -eq 0 ]
+}
