@@ -354,7 +354,7 @@ http_send(struct http *h, const struct http_request *req,
 	curl_easy_reset(curl);
 
 	x.resp = resp;
-	x.max_body = h->max_body;
+	x.max_body = req->max_body ? req->max_body : h->max_body;
 
 	SETOPT(curl, CURLOPT_URL, req->url);
 	SETOPT(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -364,7 +364,7 @@ http_send(struct http *h, const struct http_request *req,
 	SETOPT(curl, CURLOPT_FOLLOWLOCATION, 0L);
 	SETOPT(curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	SETOPT(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_body);
+	SETOPT(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x.max_body);
 	SETOPT(curl, CURLOPT_ERRORBUFFER, errbuf);
 	SETOPT(curl, CURLOPT_WRITEFUNCTION, on_body);
 	SETOPT(curl, CURLOPT_WRITEDATA, &x);
@@ -406,7 +406,7 @@ http_send(struct http *h, const struct http_request *req,
 		char *what = xasprintf("%s %s", method, human);
 
 		rc = fail_set(curl, crc, x.toobig, what,
-		    errbuf[0] ? errbuf : curl_easy_strerror(crc), h->max_body, fail, e);
+		    errbuf[0] ? errbuf : curl_easy_strerror(crc), x.max_body, fail, e);
 		free(what);
 		http_response_free(resp);
 		goto body_free;

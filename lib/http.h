@@ -44,6 +44,8 @@ struct http_request {
 	                             a request that must not be sent twice
 	                             (libcurl resends a request by itself when a
 	                             reused connection closes before any answer) */
+	size_t max_body;          /* answer size limit for this request; 0 = the
+	                             client's */
 };
 
 struct http;  /* opaque: the handles of one run */

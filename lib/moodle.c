@@ -37,6 +37,9 @@ struct session {
 	char **functions;    /* sorted, from site info */
 	size_t nfunctions;
 	char last_code[64];  /* errorcode of the last error answer, "" = none */
+	size_t limit;        /* answer size limit of the next call, 0 = the client's */
+	size_t last_len;     /* bytes of the last answer */
+	int last_toobig;     /* the last answer was over the limit, not read whole */
 };
 
 static int
@@ -323,13 +326,18 @@ exchange(struct session *s, enum endpoint ep, const char *fn, const char *url,
 	req.body = body->data ? body->data : "";
 	req.body_len = body->len;
 	req.content_type = FORM_TYPE;
+	req.max_body = s->limit;
 	*refused = 0;
 	*out = NULL;
+	s->last_len = 0;
+	fail = HTTP_FAIL_NONE;
 	rc = s->send(s->arg, &req, &resp, &fail, e);
+	s->last_toobig = rc != MC_OK && fail == HTTP_FAIL_TOOBIG;
 	if (rc != MC_OK) {
 		err_prefix(e, "Moodle %s: ", fn);
 		return scrub(s, e);
 	}
+	s->last_len = resp.len;
 	rc = check_answer(s, ep, fn, url, &resp, out, refused, e);
 	/* the answer may hold the token (a login's, or an echo) */
 	secret_wipe(resp.body, resp.len);
@@ -433,6 +441,32 @@ rest_call(struct session *s, const char *fn, const struct buf *params, json_obje
 	return rc;
 }
 
+enum mc_err
+moodle_call_piece(struct session *s, const char *fn, const struct buf *params, json_object **out,
+    size_t *len, int *toobig, struct err *e)
+{
+	enum mc_err rc;
+
+	*toobig = 0;
+	*len = 0;
+	s->limit = MOODLE_ANSWER_BUDGET;
+	rc = rest_call(s, fn, params, out, e);
+	s->limit = 0;
+	if (rc != MC_OK && s->last_toobig) {
+		*toobig = 1;
+		return MC_OK;
+	}
+	if (rc == MC_OK && s->last_len > MOODLE_ANSWER_BUDGET) {
+		/* a transport that does not honour the limit (tests) */
+		json_object_put(*out);
+		*out = NULL;
+		*toobig = 1;
+		return MC_OK;
+	}
+	*len = s->last_len;
+	return rc;
+}
+
 /* ---- the calls, in order --------------------------------------------- */
 
 static enum mc_err
@@ -498,9 +532,8 @@ cm_by_instance(struct session *s, const char *module, int64_t instance, int64_t 
 
 /* Fill name, cmid for every candidate. */
 static enum mc_err
-resolve_links(struct session *s, const struct courses *courses, struct found_list *cs, struct err *e)
+resolve_links(struct session *s, struct found_list *cs, struct err *e)
 {
-	struct activities bbbs = { 0 };
 	enum mc_err rc = MC_OK;
 	int have_bbb = 0, bbb_listed = 0;
 	size_t i, k;
@@ -509,44 +542,18 @@ resolve_links(struct session *s, const struct courses *courses, struct found_lis
 		if (strcmp(cs->v[i].ev.module, BBB) == 0)
 			have_bbb = 1;
 	if (have_bbb && site_has(s, FN_BBB)) {
-		struct buf p = { 0 };
-		json_object *j = NULL;
-
-		/* Only the courses that hold a BigBlueButton conference. */
-		for (i = 0, k = 0; i < courses->n; i++) {
-			for (size_t c = 0; c < cs->n; c++) {
-				if (cs->v[c].ev.course_id == courses->v[i].id &&
-				    strcmp(cs->v[c].ev.module, BBB) == 0) {
-					char key[48], val[32];
-
-					snprintf(key, sizeof key, "courseids[%zu]", k++);
-					snprintf(val, sizeof val, "%lld", (long long)courses->v[i].id);
-					http_form_add(&p, key, val);
-					break;
-				}
-			}
-		}
-		rc = rest_call(s, FN_BBB, &p, &j, e);
-		buf_free(&p);
-		if (rc == MC_OK)
-			rc = moodle_read_bbbs(j, &bbbs, e);
-		json_object_put(j);
+		rc = moodle_link_bbbs(s, cs, e);
 		if (rc != MC_OK)
-			goto bbbs_free;
+			return rc;
 		bbb_listed = 1;
 	}
 	for (i = 0; i < cs->n; i++) {
 		struct found *c = &cs->v[i];
 		int is_bbb = strcmp(c->ev.module, BBB) == 0;
 
-		if (is_bbb && bbb_listed) {
-			const struct activity *a = moodle_activity_find(&bbbs, c->instance);
-
-			if (a) {
-				c->ev.cmid = a->cmid;
-				c->ev.name = xstrdup(a->name);
-			}
-		} else if (c->instance > 0 && site_has(s, FN_CM)) {
+		/* a BigBlueButton conference is linked by moodle_link_bbbs when
+		 * its course lists it */
+		if (!(is_bbb && bbb_listed) && c->instance > 0 && site_has(s, FN_CM)) {
 			/* The same activity may have several events: ask once. */
 			for (k = 0; k < i; k++) {
 				if (cs->v[k].instance == c->instance &&
@@ -559,16 +566,17 @@ resolve_links(struct session *s, const struct courses *courses, struct found_lis
 			} else {
 				rc = cm_by_instance(s, c->ev.module, c->instance, &c->ev.cmid, &c->ev.name, e);
 				if (rc != MC_OK)
-					goto bbbs_free;
+					return rc;
 			}
 		}
 		if (c->ev.name == NULL || *c->ev.name == '\0') {
 			free(c->ev.name);
 			c->ev.name = moodle_name_unscheduled(c->event_name);
 		}
+		/* only what a message shows is kept */
+		free(c->event_name);
+		c->event_name = NULL;
 	}
-bbbs_free:
-	moodle_activities_free(&bbbs);
 	return rc;
 }
 
@@ -659,36 +667,14 @@ fetch_courses(struct session *s, struct moodle_site *site, struct courses *out, 
 	return rc;
 }
 
-/* The course events of the window [now - 1 day, now + lookahead_days]. */
+/* The course events of the window [now - 1 day, now + lookahead_days],
+ * asked in pieces (moodle_piece.c). */
 static enum mc_err
 fetch_events(struct session *s, const struct courses *courses, int64_t now,
     struct found_list *out, struct err *e)
 {
-	struct buf p = { 0 };
-	json_object *j = NULL;
-	char val[32];
-	enum mc_err rc;
-	size_t i;
-
-	for (i = 0; i < courses->n; i++) {
-		char key[48];
-
-		snprintf(key, sizeof key, "events[courseids][%zu]", i);
-		snprintf(val, sizeof val, "%lld", (long long)courses->v[i].id);
-		http_form_add(&p, key, val);
-	}
-	http_form_add(&p, "options[userevents]", "0");
-	http_form_add(&p, "options[siteevents]", "0");
-	snprintf(val, sizeof val, "%lld", (long long)(now - DAY));
-	http_form_add(&p, "options[timestart]", val);
-	snprintf(val, sizeof val, "%lld", (long long)(now + s->cfg->lookahead_days * DAY));
-	http_form_add(&p, "options[timeend]", val);
-	rc = rest_call(s, FN_EVENTS, &p, &j, e);
-	buf_free(&p);
-	if (rc == MC_OK)
-		rc = moodle_read_events(s->cfg, j, courses, out, e);
-	json_object_put(j);
-	return rc;
+	return moodle_fetch_calendar(s, s->cfg, courses, now - DAY,
+	    now + s->cfg->lookahead_days * DAY, out, e);
 }
 
 /* Hand the conferences found over to out, sorted, each with its link. */
@@ -701,6 +687,10 @@ hand_over(const struct session *s, const struct moodle_site *site, struct found_
 	if (fl->n == 0)
 		return;  /* qsort wants a base even for nothing */
 	qsort(fl->v, fl->n, sizeof *fl->v, moodle_found_cmp);
+	if (out->cap < out->n + fl->n) {
+		out->cap = out->n + fl->n;
+		out->v = xrealloc(out->v, out->cap * sizeof *out->v);
+	}
 	for (i = 0; i < fl->n; i++) {
 		struct event *ev = &fl->v[i].ev;
 
@@ -751,7 +741,7 @@ fetch(const struct config *cfg, moodle_send_fn send, void *arg, int64_t now,
 	if (rc == MC_OK && courses.n > 0)
 		rc = fetch_events(&s, &courses, now, &found, e);
 	if (rc == MC_OK && found.n > 0)
-		rc = resolve_links(&s, &courses, &found, e);
+		rc = resolve_links(&s, &found, e);
 	if (rc == MC_OK)
 		hand_over(&s, site, &found, out);
 	auth_update(&s, auth);

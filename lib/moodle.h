@@ -25,7 +25,13 @@
  *    mod_bigbluebuttonbn_get_bigbluebuttonbns_by_courses (or
  *    core_course_get_course_module_by_instance, which answers
  *    invalidrecord, nopermissions or requireloginerror for an activity
- *    gone or hidden). */
+ *    gone or hidden).
+ *  - core_calendar_get_calendar_events answers every event of its window
+ *    (those that start in [timestart, timeend], both included, and those
+ *    that started before and run into it), and the activity list every
+ *    activity of its courses, whole: no paging, so a big site answers
+ *    tens of megabytes.  PHP reads at most max_input_vars form fields
+ *    (1000 by default) and drops the rest without an error. */
 #ifndef MC_MOODLE_H
 #define MC_MOODLE_H
 
@@ -50,8 +56,10 @@ struct moodle_site {
  * moodle_mobile_app), or use cfg's token; then call, in this order and
  * nothing else: core_webservice_get_site_info, core_enrol_get_users_courses,
  * core_calendar_get_calendar_events (every selected course, the window
- * [now - 1 day, now + lookahead_days]), and for the activity links
- * mod_bigbluebuttonbn_get_bigbluebuttonbns_by_courses (BigBlueButton) or
+ * [now - 1 day, now + lookahead_days], asked in windows of time whose
+ * answers stay under a budget, at most 500 courses a request), and for the
+ * activity links mod_bigbluebuttonbn_get_bigbluebuttonbns_by_courses
+ * (BigBlueButton; batches of courses under the same budget) or
  * core_course_get_course_module_by_instance (other modules, or BigBlueButton
  * on a site without the first), each only when site info lists it; without
  * either the link is the course page.  A refused token (invalidtoken,

@@ -41,17 +41,6 @@ struct found_list {
 	size_t n, cap;
 };
 
-/* An activity's link and clean name. */
-struct activity {
-	int64_t instance, cmid;
-	char *name;
-};
-
-struct activities {
-	struct activity *v;
-	size_t n;
-};
-
 /* Member key of o as an integer (a JSON number, a boolean, or a string
  * of digits); 0 when absent or null; returns -1 when of another type. */
 int moodle_json_int(json_object *o, const char *key, int64_t *v);
@@ -79,13 +68,41 @@ void moodle_found_free(struct found_list *c);
 /* qsort order of struct found: by start, then id. */
 int moodle_found_cmp(const void *a, const void *b);
 
-/* The BigBlueButton activities of answer j, sorted by instance. */
-enum mc_err moodle_read_bbbs(json_object *j, struct activities *out, struct err *e);
-void moodle_activities_free(struct activities *a);
-const struct activity *moodle_activity_find(const struct activities *a, int64_t instance);
-
 /* An event name without the " is scheduled for" BigBlueButton's events
  * end with.  A new string. */
 char *moodle_name_unscheduled(const char *name);
+
+/* ---- big sites (moodle_piece.c) ---- */
+
+/* Moodle answers the calendar and the activity lists whole, without
+ * paging.  These calls are made in pieces whose answers stay under this
+ * budget (json-c's tree of an answer takes about three times its size):
+ * an answer over it is not read whole, and its piece is split. */
+#define MOODLE_ANSWER_BUDGET ((size_t)2 << 20)
+
+struct session;
+
+/* Web service call fn with params, its answer limited to
+ * MOODLE_ANSWER_BUDGET: MC_OK with *out and the answer's size in *len; or
+ * MC_OK with *toobig set and *out NULL when the answer was over the
+ * budget; or an error (moodle.c). */
+enum mc_err moodle_call_piece(struct session *s, const char *fn, const struct buf *params,
+    json_object **out, size_t *len, int *toobig, struct err *e);
+
+/* The conferences of the calendar window [from, to] (Unix seconds, both
+ * included) in courses, appended to out once each: asked in windows of
+ * time sized to the budget, at most 500 courses a request.  Any window
+ * that fails fails the whole (out then holds a part: the caller drops
+ * it); a window of one second still over the budget is MC_ERR_DATA
+ * naming it. */
+enum mc_err moodle_fetch_calendar(struct session *s, const struct config *cfg,
+    const struct courses *courses, int64_t from, int64_t to, struct found_list *out,
+    struct err *e);
+
+/* Link the BigBlueButton conferences of fl (cmid and clean name) from the
+ * activity lists of their courses, asked in batches sized to the budget;
+ * a conference its course does not list keeps cmid 0 and no name.  One
+ * course whose list alone is over the budget is MC_ERR_DATA naming it. */
+enum mc_err moodle_link_bbbs(struct session *s, struct found_list *fl, struct err *e);
 
 #endif

@@ -329,57 +329,6 @@ moodle_read_events(const struct config *cfg, json_object *j, const struct course
 	return MC_OK;
 }
 
-void
-moodle_activities_free(struct activities *a)
-{
-	size_t i;
-
-	for (i = 0; i < a->n; i++)
-		free(a->v[i].name);
-	free(a->v);
-	memset(a, 0, sizeof *a);
-}
-
-static int
-cmp_activity(const void *a, const void *b)
-{
-	const struct activity *x = a, *y = b;
-
-	return (x->instance > y->instance) - (x->instance < y->instance);
-}
-
-const struct activity *
-moodle_activity_find(const struct activities *a, int64_t instance)
-{
-	struct activity key = { .instance = instance };
-
-	return bsearch(&key, a->v, a->n, sizeof *a->v, cmp_activity);
-}
-
-enum mc_err
-moodle_read_bbbs(json_object *j, struct activities *out, struct err *e)
-{
-	json_object *l = json_object_is_type(j, json_type_object) ? moodle_json_array(j, "bigbluebuttonbns") : NULL;
-	size_t i, n;
-
-	if (l == NULL)
-		return err_set(e, MC_ERR_DATA, "Moodle " FN_BBB ": the answer has no bigbluebuttonbns list");
-	n = json_object_array_length(l);
-	out->v = xcalloc(n, sizeof *out->v);
-	for (i = 0; i < n; i++) {
-		json_object *b = json_object_array_get_idx(l, i);
-		struct activity a = { 0 };
-
-		if (!json_object_is_type(b, json_type_object) || moodle_json_int(b, "id", &a.instance) != 0 ||
-		    moodle_json_int(b, "coursemodule", &a.cmid) != 0)
-			return err_set(e, MC_ERR_DATA, "Moodle " FN_BBB ": an activity with a bad id");
-		a.name = moodle_json_text(b, "name");
-		out->v[out->n++] = a;
-	}
-	qsort(out->v, out->n, sizeof *out->v, cmp_activity);
-	return MC_OK;
-}
-
 char *
 moodle_name_unscheduled(const char *name)
 {

@@ -94,6 +94,20 @@
  *   "token_lifetime": 0,         optional: seconds a token lasts after it was
  *                                handed out; then REST says accessexception
  *                                and the next sign-in makes a new one
+ *   "generate": {                optional: a big site made on the fly, not
+ *                                stored (for windows, batches and the bench)
+ *     "courses": 4,              courses GEN0.. (ids 100000 + k), every user
+ *                                of the scenario enrolled in each
+ *     "conferences": 10000,      BigBlueButton activities, conference i
+ *                                (from 0) in course i % courses: instance
+ *                                50000000 + i, cmid 60000000 + i, calendar
+ *                                event 70000000 + i, name "Generated
+ *                                conference <i + 1>"
+ *     "start": 3600, "step": 60, conference i opens at base + start + i * step
+ *                                (step 0: all in the same second)
+ *     "description": 1536        bytes of prose in each activity's intro and
+ *                                event description (0 to 1 MiB)
+ *   },
  *   "revoke_after": 0,           optional: a token is refused (invalidtoken)
  *                                once it has made this many REST calls; a new
  *                                login then hands out a new one (0 = never)
@@ -128,6 +142,8 @@
  *                                  the request body and the password and token
  *                                  it carried, JSON-escaped as PHP does)
  *     "on": "any",               any | login | rest | a wsfunction name
+ *     "skip": 0,                 optional: the first this many requests it
+ *                                is "on" are answered normally
  *     "seconds": 5, "bytes": 17000000, "sized": false, "location": "..."
  *   }
  * }
@@ -425,6 +441,7 @@ static long long started;
 static struct token *tokens;
 static size_t ntokens;
 static unsigned tokens_made;
+static long long fault_skipped;   /* requests the fault let pass ("skip") */
 
 static json_object *
 get(json_object *o, const char *k)
@@ -557,6 +574,7 @@ scenario_refresh(void)
 		if (j && json_object_is_type(j, json_type_object)) {
 			json_object_put(scenario);
 			scenario = j;
+			fault_skipped = 0;
 			scenario_st = st;
 			tokens_from_scenario();
 			return 0;
@@ -794,6 +812,258 @@ static const char html_maintenance[] =
 	"<body><div class=\"box py-3 generalbox maintenancewarning\">"
 	"This site is undergoing maintenance and is currently not available</div></body></html>\n";
 
+/* ---- a big site made on the fly ------------------------------------------ */
+
+/* "generate" in the scenario makes a site of any size without storing it:
+ * each answer computes the courses and conferences it holds from their
+ * numbers, so a site of 100,000 conferences costs no more to serve than
+ * the answers asked for. */
+#define GEN_COURSE   100000LL     /* course k:        id GEN_COURSE + k    */
+#define GEN_INSTANCE 50000000LL   /* conference i:    instance, cmid and   */
+#define GEN_CMID     60000000LL   /*                  event id these + i   */
+#define GEN_EVENT    70000000LL
+#define GEN_DESC_MAX (1024 * 1024)
+
+struct gen {
+	int on;
+	long long ncourses, nconfs, start, step, desc;
+};
+
+static void course_json(struct jw *w, long long id, const char *shortname, const char *fullname,
+    long long nusers, int count, const char *host);
+static void cal_event_json(struct jw *w, long long id, const char *name, const char *desc,
+    long long course, const char *module, long long instance, const char *eventtype,
+    long long start, long long duration, long long modified);
+static void bbb_json(struct jw *w, long long instance, long long cmid, long long course,
+    const char *name, const char *intro);
+
+static struct gen
+gen_of(void)
+{
+	json_object *g = get(scenario, "generate");
+	struct gen x = { 0 };
+
+	if (g == NULL || !json_object_is_type(g, json_type_object))
+		return x;
+	x.on = 1;
+	x.ncourses = geti(g, "courses", 1);
+	x.nconfs = geti(g, "conferences", 0);
+	x.start = geti(g, "start", 3600);
+	x.step = geti(g, "step", 60);
+	x.desc = geti(g, "description", 0);
+	if (x.ncourses < 1)
+		x.ncourses = 1;
+	if (x.nconfs < 0)
+		x.nconfs = 0;
+	if (x.step < 0)
+		x.step = 0;
+	if (x.desc < 0)
+		x.desc = 0;
+	if (x.desc > GEN_DESC_MAX)
+		x.desc = GEN_DESC_MAX;
+	return x;
+}
+
+static int
+gen_has_course(const struct gen *g, long long id)
+{
+	return g->on && id >= GEN_COURSE && id < GEN_COURSE + g->ncourses;
+}
+
+/* Conference i's activity text: "<p>...</p>" with desc bytes of prose
+ * between the tags (ASCII, so any cut is whole characters). */
+static void
+gen_intro(struct sb *b, const struct gen *g, long long i)
+{
+	static const char words[] =
+		"This session goes through the week's reading, answers the questions "
+		"sent in advance and works two problems on the shared whiteboard; "
+		"bring the notes of the last lecture &amp; the exercise sheet. ";
+	char head[64];
+	long long left = g->desc;
+	int n = snprintf(head, sizeof head, "Conference %lld. ", i + 1);
+
+	sb_adds(b, "<p>");
+	sb_add(b, head, (size_t)(n < left ? n : left));
+	left -= n < left ? n : left;
+	while (left > 0) {
+		long long k = left < (long long)sizeof words - 1 ? left : (long long)sizeof words - 1;
+
+		sb_add(b, words, (size_t)k);
+		left -= k;
+	}
+	sb_adds(b, "</p>");
+}
+
+/* The generated courses, after the scenario's, in the user's course list
+ * (every user of the scenario is enrolled in them). */
+static void
+gen_courses(struct jw *w, int count, const char *host)
+{
+	struct gen g = gen_of();
+	long long k;
+
+	for (k = 0; k < g.ncourses && g.on; k++) {
+		char shortname[32], fullname[64];
+
+		snprintf(shortname, sizeof shortname, "GEN%lld", k);
+		snprintf(fullname, sizeof fullname, "Generated course %lld", k);
+		course_json(w, GEN_COURSE + k, shortname, fullname,
+		    (long long)alen(geta(scenario, "users")), count, host);
+	}
+}
+
+/* ids with every generated course id appended; *n counts them. */
+static long long *
+gen_course_ids(long long *ids, size_t *n)
+{
+	struct gen g = gen_of();
+	long long k;
+
+	for (k = 0; k < g.ncourses && g.on; k++) {
+		ids = xrealloc(ids, (*n + 1) * sizeof *ids);
+		ids[(*n)++] = GEN_COURSE + k;
+	}
+	return ids;
+}
+
+/* The BigBlueButton activities of generated course id, by instance; 0
+ * when id is not a generated course. */
+static int
+gen_bbbs(struct jw *w, long long id)
+{
+	struct gen g = gen_of();
+	long long i;
+
+	if (!gen_has_course(&g, id))
+		return 0;
+	for (i = id - GEN_COURSE; i < g.nconfs; i += g.ncourses) {
+		char name[64];
+		struct sb intro = { 0 };
+
+		snprintf(name, sizeof name, "Generated conference %lld", i + 1);
+		gen_intro(&intro, &g, i);
+		bbb_json(w, GEN_INSTANCE + i, GEN_CMID + i, id, name, intro.p);
+		free(intro.p);
+	}
+	return 1;
+}
+
+static int
+cmp_ll(const void *x, const void *y)
+{
+	long long a = *(const long long *)x, b = *(const long long *)y;
+
+	return (a > b) - (a < b);
+}
+
+/* The generated calendar events a request asks for, in Moodle's order:
+ * those that start inside [tstart, tend] (tend 0: no end), in the courses
+ * asked for. */
+struct gen_cursor {
+	struct gen g;
+	long long i, end, base;
+	long long *courses;    /* the generated courses asked for, sorted */
+	size_t ncourses;
+};
+
+static int
+gen_cursor_wanted(const struct gen_cursor *c, long long i)
+{
+	long long id = GEN_COURSE + i % c->g.ncourses;
+
+	return bsearch(&id, c->courses, c->ncourses, sizeof id, cmp_ll) != NULL;
+}
+
+static void
+gen_cursor_skip(struct gen_cursor *c)
+{
+	while (c->i < c->end && !gen_cursor_wanted(c, c->i))
+		c->i++;
+}
+
+static void
+gen_cursor_open(struct gen_cursor *c, const struct params *p, long long tstart, long long tend)
+{
+	long long first;
+	size_t k;
+
+	memset(c, 0, sizeof *c);
+	c->g = gen_of();
+	c->base = base_time();
+	if (!c->g.on)
+		return;
+	for (k = 0; k < p->n; k++) {
+		long long id;
+
+		if (strncmp(p->v[k].k, "events[courseids][", 18) != 0)
+			continue;
+		id = atoll(p->v[k].v);
+		if (!gen_has_course(&c->g, id))
+			continue;
+		c->courses = xrealloc(c->courses, (c->ncourses + 1) * sizeof *c->courses);
+		c->courses[c->ncourses++] = id;
+	}
+	qsort(c->courses, c->ncourses, sizeof *c->courses, cmp_ll);
+	first = c->base + c->g.start;
+	c->end = c->g.nconfs;
+	if (c->g.step == 0)   /* all in the same second */
+		c->i = tstart <= first && (tend == 0 || first <= tend) ? 0 : c->end;
+	else
+		c->i = tstart <= first ? 0 : (tstart - first + c->g.step - 1) / c->g.step;
+	if (tend != 0 && tend < first)
+		c->end = 0;
+	else if (tend != 0 && c->g.step > 0 && (tend - first) / c->g.step + 1 < c->end)
+		c->end = (tend - first) / c->g.step + 1;
+	if (c->ncourses == 0)
+		c->i = c->end;
+	gen_cursor_skip(c);
+}
+
+static int
+gen_cursor_more(const struct gen_cursor *c)
+{
+	return c->i < c->end;
+}
+
+static long long
+gen_cursor_start(const struct gen_cursor *c)
+{
+	return c->base + c->g.start + c->i * c->g.step;
+}
+
+static long long
+gen_cursor_event(const struct gen_cursor *c)
+{
+	return GEN_EVENT + c->i;
+}
+
+/* Write the event under the cursor and move on. */
+static void
+gen_cursor_emit(struct gen_cursor *c, struct jw *w)
+{
+	struct sb desc = { 0 };
+	char name[80];
+	long long i = c->i;
+
+	snprintf(name, sizeof name, "Generated conference %lld is scheduled for", i + 1);
+	sb_adds(&desc, "<div class=\"no-overflow\">");
+	gen_intro(&desc, &c->g, i);
+	sb_adds(&desc, "</div>");
+	cal_event_json(w, GEN_EVENT + i, name, desc.p, GEN_COURSE + i % c->g.ncourses,
+	    "bigbluebuttonbn", GEN_INSTANCE + i, "meeting_start", gen_cursor_start(c), 0, c->base);
+	free(desc.p);
+	c->i++;
+	gen_cursor_skip(c);
+}
+
+static void
+gen_cursor_close(struct gen_cursor *c)
+{
+	free(c->courses);
+	c->courses = NULL;
+}
+
 /* ---- the functions ------------------------------------------------------- */
 
 static const char *const site_functions[] = {
@@ -1016,6 +1286,49 @@ fn_site_info(struct answer *a, json_object *user, const char *host)
 	a->body = w.b;
 }
 
+/* One course of core_enrol_get_users_courses, as Moodle 4.5 writes it. */
+static void
+course_json(struct jw *w, long long id, const char *shortname, const char *fullname,
+    long long nusers, int count, const char *host)
+{
+	char img[300];
+
+	snprintf(img, sizeof img, "http://%s/pluginfile.php/%lld/course/generated/course.svg", host, id + 10);
+	jw_obj(w);
+	jw_k(w, "id"); jw_i(w, id);
+	jw_k(w, "shortname"); jw_name(w, shortname);
+	jw_k(w, "fullname"); jw_name(w, fullname);
+	jw_k(w, "displayname"); jw_name(w, fullname);
+	if (count) {
+		jw_k(w, "enrolledusercount"); jw_i(w, nusers);
+	}
+	jw_k(w, "idnumber"); jw_s(w, shortname);
+	jw_k(w, "visible"); jw_i(w, 1);
+	jw_k(w, "summary"); jw_s(w, "");
+	jw_k(w, "summaryformat"); jw_i(w, 1);
+	jw_k(w, "format"); jw_s(w, "topics");
+	jw_k(w, "courseimage"); jw_s(w, img);
+	jw_k(w, "showgrades"); jw_bool(w, 1);
+	jw_k(w, "lang"); jw_s(w, "");
+	jw_k(w, "enablecompletion"); jw_bool(w, 0);
+	jw_k(w, "completionhascriteria"); jw_bool(w, 0);
+	jw_k(w, "completionusertracked"); jw_bool(w, 0);
+	jw_k(w, "category"); jw_i(w, 1);
+	jw_k(w, "progress"); jw_null(w);
+	jw_k(w, "completed"); jw_null(w);
+	jw_k(w, "startdate"); jw_i(w, base_time() - 30 * 86400);
+	jw_k(w, "enddate"); jw_i(w, base_time() + 180 * 86400);
+	jw_k(w, "marker"); jw_i(w, 0);
+	jw_k(w, "lastaccess"); jw_null(w);
+	jw_k(w, "isfavourite"); jw_bool(w, 0);
+	jw_k(w, "hidden"); jw_bool(w, 0);
+	jw_k(w, "overviewfiles"); jw_arr(w); jw_end(w, ']');
+	jw_k(w, "showactivitydates"); jw_bool(w, 0);
+	jw_k(w, "showcompletionconditions"); jw_bool(w, 1);
+	jw_k(w, "timemodified"); jw_i(w, base_time());
+	jw_end(w, '}');
+}
+
 static void
 fn_users_courses(struct answer *a, json_object *user, const struct params *p, const char *host)
 {
@@ -1033,47 +1346,13 @@ fn_users_courses(struct answer *a, json_object *user, const struct params *p, co
 	}
 	jw_arr(&w);
 	for (i = 0; i < alen(cs); i++) {
-		json_object *c = json_object_array_get_idx(cs, i), *us = geta(c, "users");
-		long long id = geti(c, "id", 0);
-		char img[300];
+		json_object *c = json_object_array_get_idx(cs, i);
 
-		if (!enrolled(c, uid))
-			continue;
-		snprintf(img, sizeof img, "http://%s/pluginfile.php/%lld/course/generated/course.svg", host, id + 10);
-		jw_obj(&w);
-		jw_k(&w, "id"); jw_i(&w, id);
-		jw_k(&w, "shortname"); jw_name(&w, gets_(c, "shortname", ""));
-		jw_k(&w, "fullname"); jw_name(&w, gets_(c, "fullname", ""));
-		jw_k(&w, "displayname"); jw_name(&w, gets_(c, "fullname", ""));
-		if (count) {
-			jw_k(&w, "enrolledusercount"); jw_i(&w, (long long)alen(us));
-		}
-		jw_k(&w, "idnumber"); jw_s(&w, gets_(c, "shortname", ""));
-		jw_k(&w, "visible"); jw_i(&w, 1);
-		jw_k(&w, "summary"); jw_s(&w, "");
-		jw_k(&w, "summaryformat"); jw_i(&w, 1);
-		jw_k(&w, "format"); jw_s(&w, "topics");
-		jw_k(&w, "courseimage"); jw_s(&w, img);
-		jw_k(&w, "showgrades"); jw_bool(&w, 1);
-		jw_k(&w, "lang"); jw_s(&w, "");
-		jw_k(&w, "enablecompletion"); jw_bool(&w, 0);
-		jw_k(&w, "completionhascriteria"); jw_bool(&w, 0);
-		jw_k(&w, "completionusertracked"); jw_bool(&w, 0);
-		jw_k(&w, "category"); jw_i(&w, 1);
-		jw_k(&w, "progress"); jw_null(&w);
-		jw_k(&w, "completed"); jw_null(&w);
-		jw_k(&w, "startdate"); jw_i(&w, base_time() - 30 * 86400);
-		jw_k(&w, "enddate"); jw_i(&w, base_time() + 180 * 86400);
-		jw_k(&w, "marker"); jw_i(&w, 0);
-		jw_k(&w, "lastaccess"); jw_null(&w);
-		jw_k(&w, "isfavourite"); jw_bool(&w, 0);
-		jw_k(&w, "hidden"); jw_bool(&w, 0);
-		jw_k(&w, "overviewfiles"); jw_arr(&w); jw_end(&w, ']');
-		jw_k(&w, "showactivitydates"); jw_bool(&w, 0);
-		jw_k(&w, "showcompletionconditions"); jw_bool(&w, 1);
-		jw_k(&w, "timemodified"); jw_i(&w, base_time());
-		jw_end(&w, '}');
+		if (enrolled(c, uid))
+			course_json(&w, geti(c, "id", 0), gets_(c, "shortname", ""),
+			    gets_(c, "fullname", ""), (long long)alen(geta(c, "users")), count, host);
 	}
+	gen_courses(&w, count, host);
 	jw_end(&w, ']');
 	free(a->body.p);
 	a->body = w.b;
@@ -1135,6 +1414,49 @@ in_list(const struct params *p, const char *prefix, long long v)
 	return 0;
 }
 
+/* One event of core_calendar_get_calendar_events, as Moodle 4.5 writes it. */
+static void
+cal_event_json(struct jw *w, long long id, const char *name, const char *desc, long long course,
+    const char *module, long long instance, const char *eventtype, long long start,
+    long long duration, long long modified)
+{
+	jw_obj(w);
+	jw_k(w, "id"); jw_i(w, id);
+	jw_k(w, "name"); jw_name(w, name);
+	jw_k(w, "description"); jw_s(w, desc);
+	jw_k(w, "format"); jw_i(w, 1);
+	jw_k(w, "courseid"); jw_i(w, course);
+	jw_k(w, "categoryid"); jw_null(w);
+	jw_k(w, "groupid"); jw_null(w);
+	jw_k(w, "userid"); jw_i(w, 2);
+	jw_k(w, "repeatid"); jw_null(w);
+	jw_k(w, "modulename"); jw_s(w, module);
+	jw_k(w, "instance"); jw_i(w, instance);
+	jw_k(w, "eventtype"); jw_s(w, eventtype);
+	jw_k(w, "timestart"); jw_i(w, start);
+	jw_k(w, "timeduration"); jw_i(w, duration);
+	jw_k(w, "visible"); jw_i(w, 1);
+	jw_k(w, "sequence"); jw_i(w, 1);
+	jw_k(w, "timemodified"); jw_i(w, modified);
+	jw_k(w, "subscriptionid"); jw_null(w);
+	jw_end(w, '}');
+}
+
+static void
+scenario_event_json(struct jw *w, json_object *act, long long start)
+{
+	const char *module = gets_(act, "module", "");
+	char *name = event_name(act);
+	struct sb d = { 0 };
+
+	sb_addf(&d, "<div class=\"no-overflow\"><p>%s (test meeting)</p></div>", gets_(act, "name", ""));
+	cal_event_json(w, geti(act, "event", 0), name, d.p, geti(act, "course", 0), module,
+	    geti(act, "instance", 0), gets_(act, "eventtype", default_eventtype(module)), start,
+	    geti(act, "duration", 0), base_time());
+	free(name);
+	free(d.p);
+}
+
 static void
 fn_calendar_events(struct answer *a, json_object *user, const struct params *p)
 {
@@ -1143,6 +1465,7 @@ fn_calendar_events(struct answer *a, json_object *user, const struct params *p)
 	const char *ts = param(p, "options[timestart]"), *te = param(p, "options[timeend]");
 	long long tstart = ts ? atoll(ts) : now, tend = te ? atoll(te) : 0;
 	struct evref *refs = xrealloc(NULL, (alen(acts) + 1) * sizeof *refs);
+	struct gen_cursor gc;
 	struct jw w = { 0 };
 	size_t i, n = 0;
 
@@ -1166,40 +1489,21 @@ fn_calendar_events(struct answer *a, json_object *user, const struct params *p)
 		n++;
 	}
 	qsort(refs, n, sizeof *refs, cmp_evref);
+	gen_cursor_open(&gc, p, tstart, tend);
 	jw_obj(&w);
 	jw_k(&w, "events");
 	jw_arr(&w);
-	for (i = 0; i < n; i++) {
-		json_object *act = refs[i].act;
-		const char *module = gets_(act, "module", "");
-		char *name = event_name(act), *desc;
-		struct sb d = { 0 };
-
-		sb_addf(&d, "<div class=\"no-overflow\"><p>%s (test meeting)</p></div>", gets_(act, "name", ""));
-		desc = d.p;
-		jw_obj(&w);
-		jw_k(&w, "id"); jw_i(&w, geti(act, "event", 0));
-		jw_k(&w, "name"); jw_name(&w, name);
-		jw_k(&w, "description"); jw_s(&w, desc);
-		jw_k(&w, "format"); jw_i(&w, 1);
-		jw_k(&w, "courseid"); jw_i(&w, geti(act, "course", 0));
-		jw_k(&w, "categoryid"); jw_null(&w);
-		jw_k(&w, "groupid"); jw_null(&w);
-		jw_k(&w, "userid"); jw_i(&w, 2);
-		jw_k(&w, "repeatid"); jw_null(&w);
-		jw_k(&w, "modulename"); jw_s(&w, module);
-		jw_k(&w, "instance"); jw_i(&w, geti(act, "instance", 0));
-		jw_k(&w, "eventtype"); jw_s(&w, gets_(act, "eventtype", default_eventtype(module)));
-		jw_k(&w, "timestart"); jw_i(&w, refs[i].start);
-		jw_k(&w, "timeduration"); jw_i(&w, geti(act, "duration", 0));
-		jw_k(&w, "visible"); jw_i(&w, 1);
-		jw_k(&w, "sequence"); jw_i(&w, 1);
-		jw_k(&w, "timemodified"); jw_i(&w, base);
-		jw_k(&w, "subscriptionid"); jw_null(&w);
-		jw_end(&w, '}');
-		free(name);
-		free(desc);
+	/* Both lists in Moodle's order (start, then id): merged. */
+	for (i = 0; i < n || gen_cursor_more(&gc); ) {
+		if (i < n && (!gen_cursor_more(&gc) || refs[i].start < gen_cursor_start(&gc) ||
+		    (refs[i].start == gen_cursor_start(&gc) && geti(refs[i].act, "event", 0) < gen_cursor_event(&gc)))) {
+			scenario_event_json(&w, refs[i].act, refs[i].start);
+			i++;
+		} else {
+			gen_cursor_emit(&gc, &w);
+		}
 	}
+	gen_cursor_close(&gc);
 	jw_end(&w, ']');
 	jw_k(&w, "warnings"); jw_arr(&w); jw_end(&w, ']');
 	jw_end(&w, '}');
@@ -1228,6 +1532,38 @@ cmp_instance(const void *x, const void *y)
 	return (i > j) - (i < j);
 }
 
+/* One activity of mod_bigbluebuttonbn_get_bigbluebuttonbns_by_courses. */
+static void
+bbb_json(struct jw *w, long long instance, long long cmid, long long course, const char *name,
+    const char *intro)
+{
+	char meeting[41];
+	unsigned long long h = 1469598103934665603ULL ^ (unsigned long long)instance;
+	int d;
+
+	for (d = 0; d < 40; d++) {
+		h = h * 1099511628211ULL + (unsigned long long)d;
+		meeting[d] = "0123456789abcdef"[(h >> 33) & 15];
+	}
+	meeting[40] = '\0';
+	jw_obj(w);
+	jw_k(w, "id"); jw_i(w, instance);
+	jw_k(w, "coursemodule"); jw_i(w, cmid);
+	jw_k(w, "course"); jw_i(w, course);
+	jw_k(w, "name"); jw_name(w, name);
+	jw_k(w, "intro"); jw_s(w, intro);
+	jw_k(w, "introformat"); jw_i(w, 1);
+	jw_k(w, "introfiles"); jw_arr(w); jw_end(w, ']');
+	jw_k(w, "section"); jw_i(w, 1);
+	jw_k(w, "visible"); jw_bool(w, 1);
+	jw_k(w, "groupmode"); jw_i(w, 0);
+	jw_k(w, "groupingid"); jw_i(w, 0);
+	jw_k(w, "lang"); jw_null(w);
+	jw_k(w, "meetingid"); jw_s(w, meeting);
+	jw_k(w, "timemodified"); jw_i(w, 0);
+	jw_end(w, '}');
+}
+
 static void
 fn_bbbs(struct answer *a, json_object *user, const struct params *p)
 {
@@ -1252,6 +1588,7 @@ fn_bbbs(struct answer *a, json_object *user, const struct params *p)
 				ids[nids++] = geti(c, "id", 0);
 			}
 		}
+		ids = gen_course_ids(ids, &nids);
 	}
 	jw_obj(&w);
 	jw_k(&w, "bigbluebuttonbns");
@@ -1260,6 +1597,8 @@ fn_bbbs(struct answer *a, json_object *user, const struct params *p)
 		json_object *c = course_by_id(ids[k]), **mine = NULL;
 		size_t nmine = 0;
 
+		if (gen_bbbs(&w, ids[k]))
+			continue;
 		if (c == NULL || !enrolled(c, uid)) {
 			bad = xrealloc(bad, (nbad + 1) * sizeof *bad);
 			bad[nbad++] = ids[k];
@@ -1277,32 +1616,11 @@ fn_bbbs(struct answer *a, json_object *user, const struct params *p)
 		qsort(mine, nmine, sizeof *mine, cmp_instance);
 		for (i = 0; i < nmine; i++) {
 			json_object *act = mine[i];
-			char intro[600], meeting[41];
-			unsigned long long h = 1469598103934665603ULL ^ (unsigned long long)geti(act, "instance", 0);
-			int d;
+			char intro[600];
 
-			for (d = 0; d < 40; d++) {
-				h = h * 1099511628211ULL + (unsigned long long)d;
-				meeting[d] = "0123456789abcdef"[(h >> 33) & 15];
-			}
-			meeting[40] = '\0';
 			snprintf(intro, sizeof intro, "<p>%s (test meeting)</p>", gets_(act, "name", ""));
-			jw_obj(&w);
-			jw_k(&w, "id"); jw_i(&w, geti(act, "instance", 0));
-			jw_k(&w, "coursemodule"); jw_i(&w, geti(act, "cmid", 0));
-			jw_k(&w, "course"); jw_i(&w, ids[k]);
-			jw_k(&w, "name"); jw_name(&w, gets_(act, "name", ""));
-			jw_k(&w, "intro"); jw_s(&w, intro);
-			jw_k(&w, "introformat"); jw_i(&w, 1);
-			jw_k(&w, "introfiles"); jw_arr(&w); jw_end(&w, ']');
-			jw_k(&w, "section"); jw_i(&w, 1);
-			jw_k(&w, "visible"); jw_bool(&w, 1);
-			jw_k(&w, "groupmode"); jw_i(&w, 0);
-			jw_k(&w, "groupingid"); jw_i(&w, 0);
-			jw_k(&w, "lang"); jw_null(&w);
-			jw_k(&w, "meetingid"); jw_s(&w, meeting);
-			jw_k(&w, "timemodified"); jw_i(&w, 0);
-			jw_end(&w, '}');
+			bbb_json(&w, geti(act, "instance", 0), geti(act, "cmid", 0), ids[k],
+			    gets_(act, "name", ""), intro);
 		}
 		free(mine);
 	}
@@ -1632,6 +1950,21 @@ fault_applies(json_object *f, enum endpoint ep, const char *fn)
 	if (strcmp(on, "rest") == 0)
 		return ep == EP_REST;
 	return ep == EP_REST && fn && strcmp(on, fn) == 0;
+}
+
+/* f when it applies to this request and its "skip" first requests are
+ * behind (they were answered normally: the fault strikes, say, the third
+ * calendar window), else NULL.  The count restarts with each new scenario. */
+static json_object *
+fault_due(json_object *f, enum endpoint ep, const char *fn)
+{
+	if (f == NULL || !fault_applies(f, ep, fn))
+		return NULL;
+	if (fault_skipped < geti(f, "skip", 0)) {
+		fault_skipped++;
+		return NULL;
+	}
+	return f;
 }
 
 /* Answer per the fault, or return 0 to answer normally (the fault may
@@ -2389,7 +2722,7 @@ build_answer(struct MHD_Connection *c, const char *url, const char *method,
 		set_body(a, "<!DOCTYPE html><html><body><h1>Not Found</h1></body></html>\n");
 		goto logit;
 	}
-	fault = get(scenario, "fault");
+	fault = fault_due(get(scenario, "fault"), ep, fn);
 	if (u->too_big) {
 		a->status = 413;
 		a->hdrs = H_HTML;
