@@ -13,7 +13,7 @@
  * channel a forum (required: a new post needs a tag); the rules are at
  * "forum channels" below.
  *
- * Webhook API, as Discord answers it (api/discord.md), under /api/v10 only:
+ * Webhook API, answering as Discord's API v10 does, under /api/v10 only:
  *   GET    /api/v10/webhooks/ID/TOKEN                      the webhook object
  *   POST   /api/v10/webhooks/ID/TOKEN[?wait=true][&thread_id=T]
  *                                   200 + message (204, no body, without wait)
