@@ -6,6 +6,8 @@
 #include <time.h>
 
 #include "config.h"
+#include "discord.h"
+#include "event.h"
 #include "util.h"
 
 struct ctx {
@@ -38,6 +40,38 @@ enum mc_err check_discord(struct ctx *c, struct err *e);
  * up at exit.  ping calls it only when it has a message to send: a run
  * with nothing to do stays small and quick.  MC_OK or MC_ERR_UNAVAILABLE. */
 enum mc_err ctx_http_init(struct ctx *c, struct err *e);
+
+/* --- routes (cmd/routes.c) --- */
+
+/* The route named name in cfg ("" or NULL: [discord], filled into
+ * *fallback), or NULL when there is none by that name (or [discord] has
+ * no webhook). */
+const struct route_config *routes_by_name(const struct config *cfg, const char *name,
+    struct route_config *fallback);
+
+/* The route of a stored conference: the one its message was posted
+ * through (msg.route) once posted, else the one its course goes to
+ * (config_route_for).  NULL when none. */
+const struct route_config *routes_of_record(const struct config *cfg, const struct record *r,
+    struct route_config *fallback);
+
+/* "NAME", or "[discord]" for [discord] itself. */
+const char *routes_label(const struct route_config *r);
+
+/* A Discord client per route of c->cfg, made by routes_client when first
+ * needed, each with its own rate-limit bucket. */
+struct route_clients {
+	struct ctx *c;
+	struct discord **d;   /* [i]: cfg.routes[i]; [nroutes]: [discord] */
+	size_t n;
+	int64_t deadline;     /* absolute, for every client */
+};
+void routes_clients_init(struct route_clients *rc, struct ctx *c, int64_t deadline);
+/* The client of route r (a route of c->cfg or config_discord_route's
+ * view): NULL with e filled when its webhook URL is unusable. */
+struct discord *routes_client(struct route_clients *rc, const struct route_config *r,
+    struct err *e);
+void routes_clients_free(struct route_clients *rc);
 
 /* Open c->cfg for the verb (need: CONFIG_NEED_*) without reading any
  * secret file or running password_command (config_open): every config

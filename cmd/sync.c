@@ -132,7 +132,8 @@ do_edit(struct run *r, struct diff_step *st, struct err *e)
 	return MC_OK;
 }
 
-/* Delete the conference message, then its ping message, then the record;
+/* Delete the conference message, then its ping messages (the one
+ * standing and one it replaced, not yet deleted), then the record;
  * each step committed before the next call.  A message already gone
  * counts as deleted.  A ping run posting the ping meanwhile keeps the
  * record (protocol_sync_remove): the next sync deletes that ping. */
@@ -171,6 +172,17 @@ do_delete(struct run *r, struct diff_step *st, struct err *e)
 		rc = discord_remove(r->d, cur.msg.ping_id, e);
 		if (rc != MC_OK) {
 			err_prefix(e, "deleting the ping message of '%s': ", cur.ev.name);
+			goto cur_free;
+		}
+	}
+	if (cur.msg.ping_old[0] != '\0') {
+		/* a reminder replaced by ping_id whose deletion a ping run
+		 * did not finish */
+		rc = discord_remove(r->d, cur.msg.ping_old, e);
+		if (rc == MC_OK)
+			rc = protocol_ping_old_gone(r->st, cur.ev.id, cur.msg.ping_old, e);
+		if (rc != MC_OK) {
+			err_prefix(e, "deleting a ping message of '%s': ", cur.ev.name);
 			goto cur_free;
 		}
 	}

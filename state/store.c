@@ -212,6 +212,19 @@ store_open_ex(const char *path, int flags, size_t mapsize, struct store **out, s
 		goto free_store;
 	}
 	rc = schema_open(s, e);
+	if (rc != MC_OK && s->rdonly && (flags & STORE_UPGRADE) && s->schema_found > 0 &&
+	    s->schema_found < STORE_SCHEMA) {
+		struct store *rw = NULL;
+
+		mdb_env_close(s->env);
+		free(s->path);
+		free(s);
+		rc = store_open_ex(path, 0, 0, &rw, e);
+		if (rc != MC_OK)
+			return rc;
+		store_close(rw);
+		return store_open_ex(path, flags & ~STORE_UPGRADE, mapsize, out, e);
+	}
 	if (rc != MC_OK)
 		goto close_env;
 	*out = s;
@@ -624,6 +637,9 @@ store_txn_put_record(struct store *s, MDB_txn *txn, const struct record *r, int 
 		m.ping = old.ping;
 		memcpy(m.ping_id, old.ping_id, sizeof m.ping_id);
 		m.ping_at = old.ping_at;
+		m.ping_offset = old.ping_offset;
+		m.ping_sent_at = old.ping_sent_at;
+		memcpy(m.ping_old, old.ping_old, sizeof m.ping_old);
 	}
 	store_key_id(kb, r->ev.id);
 	json = event_to_json(&r->ev);

@@ -27,13 +27,16 @@
 #include "event.h"
 #include "util.h"
 
-#define STORE_SCHEMA 1
+#define STORE_SCHEMA 2
 
 struct store;
 
 enum {
 	STORE_RDONLY = 1, /* read only: never creates nor writes the data file */
-	STORE_CREATE = 2  /* create the file (0600) and its directory (0700)   */
+	STORE_CREATE = 2, /* create the file (0600) and its directory (0700)   */
+	STORE_UPGRADE = 4 /* with STORE_RDONLY: a file of an older schema is
+	                     upgraded first (opened read-write once), so the
+	                     first run of a new release may be any verb       */
 };
 
 /* Open the state file at path.  Without STORE_CREATE an absent file (or an

@@ -7,6 +7,9 @@
  *                                START and PING_AT: "now", "now+N", "now-N"
  *                                (seconds) or Unix seconds; PING: none,
  *                                claimed, sent or done; "-" = empty string.
+ *                                A ping sent or done was the reminder of
+ *                                offset 5 (the tests' ping_minutes) posted
+ *                                at PING_AT.
  *   statefill STATE show ID      prints "PING PING_ID AGE" of ID: AGE =
  *                                now - PING_AT in seconds ("-" for an
  *                                empty id or a PING_AT of 0), or "absent".
@@ -90,6 +93,10 @@ parse_line(char *line, int64_t now, struct record *r)
 		return -1;
 	if (strcmp(f[4], "-") != 0)
 		memcpy(r->msg.ping_id, f[4], strlen(f[4]) + 1);
+	if (r->msg.ping == PING_SENT || r->msg.ping == PING_DONE) {
+		r->msg.ping_offset = 5;
+		r->msg.ping_sent_at = r->msg.ping_at;
+	}
 	r->ev.course_id = 7;
 	r->ev.course_short = field(f[6]);
 	r->ev.course_name = field(f[6]);
@@ -181,7 +188,8 @@ bench(struct store *s, const char *arg, int64_t now, struct err *e)
 		if (i < 2) {
 			r.ev.start = now - 1800;
 			r.msg.ping = PING_SENT;
-			r.msg.ping_at = now - 2100;
+			r.msg.ping_at = r.msg.ping_sent_at = now - 2100;
+			r.msg.ping_offset = 5;
 			snprintf(r.msg.ping_id, sizeof r.msg.ping_id, "%lld",
 			    1300000000000000000LL + i);
 		} else {
