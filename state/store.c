@@ -836,3 +836,31 @@ store_webhook_put(struct store *s, const char *id, struct err *e)
 {
 	return store_meta_put(s, META_WEBHOOK, id, e);
 }
+
+/* A route's: "webhook_id route NAME"; [discord]'s ("" or NULL) as above. */
+static char *
+route_key(const char *route)
+{
+	return route != NULL && *route != '\0' ? xasprintf("%s route %s", META_WEBHOOK, route) :
+	    xstrdup(META_WEBHOOK);
+}
+
+enum mc_err
+store_route_webhook_get(struct store *s, const char *route, char **id, struct err *e)
+{
+	char *k = route_key(route);
+	enum mc_err rc = store_meta_get(s, k, id, e);
+
+	free(k);
+	return rc;
+}
+
+enum mc_err
+store_route_webhook_put(struct store *s, const char *route, const char *id, struct err *e)
+{
+	char *k = route_key(route);
+	enum mc_err rc = store_meta_put(s, k, id, e);
+
+	free(k);
+	return rc;
+}

@@ -1,7 +1,7 @@
 /* store: the state in one LMDB file (MDB_NOSUBDIR; LMDB keeps its lock
- * file beside it as PATH-lock).  Named databases, schema "1":
+ * file beside it as PATH-lock).  Named databases, schema "2":
  *
- *   meta      "schema", "site", "webhook_id" -> text ("last_sync", written
+ *   meta      "schema", "site", "webhook_id", "webhook_id route NAME" -> text ("last_sync", written
  *             by moodlecord 0.1.0 and never read, may be present)
  *   events    8-byte big-endian event id -> event_to_json() of the event
  *   messages  8-byte big-endian event id -> message_to_json() of its
@@ -79,6 +79,11 @@ enum mc_err store_remove(struct store *s, int64_t id, struct err *e);
 /* The id of the webhook the stored messages were posted with: *id is a
  * new string (caller frees), or NULL when none is recorded yet. */
 enum mc_err store_webhook_get(struct store *s, char **id, struct err *e);
+/* The same for the messages posted through route NAME (meta "webhook_id
+ * route NAME"; "" or NULL: [discord]'s, as store_webhook_get/put). */
+enum mc_err store_route_webhook_get(struct store *s, const char *route, char **id, struct err *e);
+enum mc_err store_route_webhook_put(struct store *s, const char *route, const char *id,
+    struct err *e);
 /* Record the webhook id the stored messages now belong to. */
 enum mc_err store_webhook_put(struct store *s, const char *id, struct err *e);
 
