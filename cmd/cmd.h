@@ -31,15 +31,21 @@ enum mc_err verb_dump(struct ctx *c, struct err *e);
 enum mc_err verb_check(struct ctx *c, struct err *e);
 
 /* The Discord half of check (cmd/check_discord.c): get the webhook of
- * c->cfg (loaded; main set libcurl up) and print its id, name and
- * channel with out(); posts nothing.  Errors as discord_get_webhook, the
- * message starting "discord: ". */
+ * [discord] and of every route of c->cfg (loaded; main set libcurl up)
+ * and print each one's id, name and channel with out(); posts nothing.
+ * Errors as discord_get_webhook, the message starting "discord: ". */
 enum mc_err check_discord(struct ctx *c, struct err *e);
 
 /* Set libcurl up for the run, once (later calls do nothing); main cleans
  * up at exit.  ping calls it only when it has a message to send: a run
  * with nothing to do stays small and quick.  MC_OK or MC_ERR_UNAVAILABLE. */
 enum mc_err ctx_http_init(struct ctx *c, struct err *e);
+
+struct moodle_site;
+/* With routes: each route's courses, a warning for each of them that is
+ * none of the courses read from Moodle (site), and the courses no route
+ * takes. */
+void check_routes(struct ctx *c, const struct moodle_site *site);
 
 /* --- routes (cmd/routes.c) --- */
 
