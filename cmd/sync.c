@@ -119,7 +119,7 @@ report_done(struct ctx *c, const char *op, const struct event *ev, const char *r
 static int
 is_call(enum diff_op op)
 {
-	return op == DIFF_CREATE || op == DIFF_EDIT || op == DIFF_DELETE;
+	return op == DIFF_CREATE || op == DIFF_EDIT || op == DIFF_DELETE || op == DIFF_MOVE;
 }
 
 /* A Discord failure that ends the run (everything but a refused body). */
