@@ -4,6 +4,7 @@
  *   statefill STATE put          records from stdin, one per line, fields
  *                                separated by tabs:
  *                                ID START DURATION PING PING_ID PING_AT COURSE NAME URL
+ *                                [ROUTE] (a [route]'s name; none: [discord])
  *                                START and PING_AT: "now", "now+N", "now-N"
  *                                (seconds) or Unix seconds; PING: none,
  *                                claimed, sent or done; "-" = empty string.
@@ -70,18 +71,18 @@ field(const char *s)
 static int
 parse_line(char *line, int64_t now, struct record *r)
 {
-	char *f[9], *p = line;
+	char *f[10], *p = line;
 	size_t n = 0;
 
 	line[strcspn(line, "\n")] = '\0';
-	while (n < 9) {
+	while (n < 10) {
 		f[n++] = p;
 		p = strchr(p, '\t');
 		if (p == NULL)
 			break;
 		*p++ = '\0';
 	}
-	if (n != 9 || p != NULL)
+	if (n < 9 || p != NULL || (n == 10 && strlen(f[9]) >= sizeof r->msg.route))
 		return -1;
 	memset(r, 0, sizeof *r);
 	if (parse_int64(f[0], 1, INT64_MAX, &r->ev.id) != 0 ||
@@ -106,6 +107,8 @@ parse_line(char *line, int64_t now, struct record *r)
 	r->ev.url = field(f[8]);
 	r->ev.site_name = xstrdup("Fake Moodle");
 	memcpy(r->msg.msg_id, "1100000000000000000", 20);
+	if (n == 10)
+		memcpy(r->msg.route, f[9], strlen(f[9]) + 1);
 	memcpy(r->msg.hash, "0123456789abcdef", 17);
 	return 0;
 }
