@@ -70,6 +70,14 @@ struct target {
 	const struct route_config *route;
 };
 
+/* The thread of a conference's reminders: its forum post; NULL: the
+ * route's channel (or thread_id). */
+static const char *
+thread_of(const struct record *r)
+{
+	return r->msg.thread_id[0] != '\0' ? r->msg.thread_id : NULL;
+}
+
 /* Delete the replaced reminder old_id of conference id; one already gone
  * counts. */
 static enum mc_err
@@ -79,7 +87,7 @@ unpost_old(struct ctx *c, const struct target *t, const struct record *cur, stru
 	enum mc_err rc;
 
 	memcpy(old, cur->msg.ping_old, sizeof old);
-	rc = discord_remove(t->d, old, e);
+	rc = discord_remove_in(t->d, thread_of(cur), old, e);
 	if (rc != MC_OK)
 		return err_prefix(e, "the replaced ping message of '%s' not deleted: ", cur->ev.name);
 	rc = protocol_ping_old_gone(t->s, cur->ev.id, old, e);
@@ -136,7 +144,7 @@ post_one(struct ctx *c, const struct target *t, const struct record *r, struct e
 		goto event_free;
 	}
 	body = render_ping(&cur.ev, &opts, now);
-	rc = discord_post(t->d, body, id, e);
+	rc = discord_post_in(t->d, thread_of(&cur), body, id, e);
 	free(body);
 	if (rc != MC_OK) {
 		unclaim(c, t->s, cur.ev.id);
@@ -164,7 +172,7 @@ unpost_one(struct ctx *c, const struct target *t, const struct record *cur, stru
 {
 	enum mc_err rc;
 
-	rc = discord_remove(t->d, cur->msg.ping_id, e);
+	rc = discord_remove_in(t->d, thread_of(cur), cur->msg.ping_id, e);
 	if (rc != MC_OK)
 		return err_prefix(e, "ping message of '%s' not deleted: ", cur->ev.name);
 	rc = protocol_ping_done(t->s, cur->ev.id, (int64_t)time(NULL), e);
@@ -202,6 +210,10 @@ run_step(struct ctx *c, struct target *t, struct route_clients *rcl, const struc
 		rc = e->kind;
 		goto event_free;
 	}
+	/* In a forum a reminder goes into the conference's post, which sync
+	 * makes first. */
+	if (t->route->forum && thread_of(&cur) == NULL)
+		due.post = 0;
 	if (due.unpost_old)
 		rc = unpost_old(c, t, &cur, e);
 	if (rc == MC_OK && due.post)

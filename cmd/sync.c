@@ -82,6 +82,10 @@ opts_of(const struct route_config *rc)
 	if (rc != NULL) {
 		o.role_id = rc->role_id;
 		o.username = rc->username;
+		o.silent = rc->silent;
+		o.forum = rc->forum;
+		o.tags = rc->tags;
+		o.ntags = rc->ntags;
 	}
 	return o;
 }
@@ -129,16 +133,35 @@ fatal(enum mc_err rc)
 	return rc != MC_OK && rc != MC_ERR_DATA;
 }
 
-static enum mc_err
-post_new(struct run *r, struct discord *d, struct record *rec, const char *body, struct err *e)
+/* The thread a message of rec lives in: its forum post, else the
+ * route's (NULL: the client's). */
+static const char *
+thread_of(const struct record *rec)
 {
+	return rec->msg.thread_id[0] != '\0' ? rec->msg.thread_id : NULL;
+}
+
+/* Post rec's conference through d (route's look: silent, a forum post)
+ * and record it.  In a forum the post opens a thread whose id is the
+ * message's. */
+static enum mc_err
+post_new(struct run *r, struct discord *d, const struct route_config *route, struct record *rec,
+    struct err *e)
+{
+	struct render_opts ro = opts_of(route);
+	char *body = render_conference_post(&rec->ev, &ro);
 	char id[32] = "";
 	enum mc_err rc;
 
 	rc = discord_post(d, body, id, e);
+	free(body);
 	if (rc != MC_OK)
 		return err_prefix(e, "posting '%s': ", rec->ev.name);
 	memcpy(rec->msg.msg_id, id, sizeof rec->msg.msg_id);
+	if (ro.forum)
+		memcpy(rec->msg.thread_id, id, sizeof rec->msg.thread_id);
+	else
+		rec->msg.thread_id[0] = '\0';
 	rc = protocol_sync_put(r->st, rec, e);
 	if (rc != MC_OK)
 		return err_prefix(e, "'%s' was posted as message %s but not recorded "
@@ -151,15 +174,11 @@ do_create(struct run *r, struct diff_step *st, struct err *e)
 {
 	const struct route_config *route;
 	struct discord *d = client_of(r, st->rec.msg.route, &route, e);
-	struct render_opts ro = opts_of(route);
-	char *body;
 	enum mc_err rc;
 
 	if (d == NULL)
 		return e->kind;
-	body = render_conference(&st->rec.ev, &ro);
-	rc = post_new(r, d, &st->rec, body, e);
-	free(body);
+	rc = post_new(r, d, route, &st->rec, e);
 	if (rc == MC_OK) {
 		r->created++;
 		report_done(r->c, "create", &st->rec.ev, st->reason);
@@ -179,18 +198,17 @@ do_edit(struct run *r, struct diff_step *st, struct err *e)
 	if (d == NULL)
 		return e->kind;
 	body = render_conference(&st->rec.ev, &ro);
-	rc = discord_edit(d, st->rec.msg.msg_id, body, e);
+	rc = discord_edit_in(d, thread_of(&st->rec), st->rec.msg.msg_id, body, e);
+	free(body);
 	if (rc == MC_ERR_NOTFOUND) {
 		/* deleted by someone in Discord: post it anew */
-		rc = post_new(r, d, &st->rec, body, e);
+		rc = post_new(r, d, route, &st->rec, e);
 		if (rc == MC_OK) {
 			r->created++;
 			report_done(r->c, "create", &st->rec.ev, "its message was deleted in Discord");
 		}
-		free(body);
 		return rc;
 	}
-	free(body);
 	if (rc != MC_OK)
 		return err_prefix(e, "editing '%s': ", st->rec.ev.name);
 	rc = protocol_sync_put(r->st, &st->rec, e);
@@ -201,17 +219,39 @@ do_edit(struct run *r, struct diff_step *st, struct err *e)
 	return MC_OK;
 }
 
+/* Take the conference message of cur away: deleted, or in a forum post
+ * (which a webhook can neither delete nor archive) edited to open with
+ * word ("Ended", "Cancelled", "Moved"), the thread left in place. */
+static enum mc_err
+close_message(struct discord *d, const struct route_config *route, const struct record *cur,
+    const char *word, struct err *e)
+{
+	struct render_opts ro = opts_of(route);
+	char *body;
+	enum mc_err rc;
+
+	if (thread_of(cur) == NULL)
+		return discord_remove(d, cur->msg.msg_id, e);
+	body = render_conference_closed(&cur->ev, &ro, word);
+	rc = discord_edit_in(d, thread_of(cur), cur->msg.msg_id, body, e);
+	if (rc == MC_ERR_NOTFOUND)
+		rc = MC_OK;  /* deleted by someone in Discord: nothing to close */
+	free(body);
+	return rc;
+}
+
 /* Delete the messages of cur through d: the conference message, then
  * its reminders (the one standing and one it replaced, not yet deleted),
  * each deletion committed before the next call; a message already gone
  * counts as deleted.  cur is updated as stored. */
 static enum mc_err
-delete_messages(struct run *r, struct discord *d, struct record *cur, struct err *e)
+delete_messages(struct run *r, struct discord *d, const struct route_config *route,
+    struct record *cur, const char *word, struct err *e)
 {
 	enum mc_err rc;
 
 	if (cur->msg.msg_id[0] != '\0') {
-		rc = discord_remove(d, cur->msg.msg_id, e);
+		rc = close_message(d, route, cur, word, e);
 		if (rc != MC_OK)
 			return err_prefix(e, "deleting '%s': ", cur->ev.name);
 		cur->msg.msg_id[0] = '\0';
@@ -223,14 +263,14 @@ delete_messages(struct run *r, struct discord *d, struct record *cur, struct err
 		if (time(NULL) >= r->deadline)
 			return err_set(e, MC_ERR_TEMP, "the run's deadline was reached; "
 			    "the next sync carries on");
-		rc = discord_remove(d, cur->msg.ping_id, e);
+		rc = discord_remove_in(d, thread_of(cur), cur->msg.ping_id, e);
 		if (rc != MC_OK)
 			return err_prefix(e, "deleting the ping message of '%s': ", cur->ev.name);
 	}
 	if (cur->msg.ping_old[0] != '\0') {
 		/* a reminder replaced by ping_id whose deletion a ping run
 		 * did not finish */
-		rc = discord_remove(d, cur->msg.ping_old, e);
+		rc = discord_remove_in(d, thread_of(cur), cur->msg.ping_old, e);
 		if (rc == MC_OK)
 			rc = protocol_ping_old_gone(r->st, cur->ev.id, cur->msg.ping_old, e);
 		if (rc != MC_OK)
@@ -248,6 +288,7 @@ static enum mc_err
 do_delete(struct run *r, struct diff_step *st, struct err *e)
 {
 	struct record cur = { 0 };
+	const struct route_config *route;
 	struct discord *d;
 	enum mc_err rc;
 	int removed;
@@ -258,7 +299,7 @@ do_delete(struct run *r, struct diff_step *st, struct err *e)
 		return MC_OK;
 	if (rc != MC_OK)
 		return rc;
-	d = client_of(r, cur.msg.route, NULL, e);
+	d = client_of(r, cur.msg.route, &route, e);
 	if (d == NULL && e->kind == MC_ERR_NOTFOUND) {
 		warn(r->c, "sync: '%s' was posted through route %s, which is not in the config "
 		    "any more: its messages are left in place", cur.ev.name, cur.msg.route);
@@ -269,7 +310,8 @@ do_delete(struct run *r, struct diff_step *st, struct err *e)
 		rc = e->kind;
 		goto cur_free;
 	}
-	rc = delete_messages(r, d, &cur, e);
+	rc = delete_messages(r, d, route, &cur, strncmp(st->reason, "over", 4) == 0 ? "Ended" :
+	    "Cancelled", e);
 	if (rc != MC_OK)
 		goto cur_free;
 	rc = protocol_sync_remove(r->st, cur.ev.id, cur.msg.ping_id, (int64_t)time(NULL),
@@ -291,6 +333,7 @@ static enum mc_err
 do_move(struct run *r, struct diff_step *st, struct err *e)
 {
 	struct record cur = { 0 };
+	const struct route_config *route;
 	struct discord *d;
 	enum mc_err rc;
 
@@ -299,14 +342,14 @@ do_move(struct run *r, struct diff_step *st, struct err *e)
 		return MC_OK;
 	if (rc != MC_OK)
 		return rc;
-	d = client_of(r, cur.msg.route, NULL, e);
+	d = client_of(r, cur.msg.route, &route, e);
 	if (d == NULL && e->kind == MC_ERR_NOTFOUND)
 		warn(r->c, "sync: '%s' was posted through route %s, which is not in the config "
 		    "any more: its messages are left in place", cur.ev.name, cur.msg.route);
 	else if (d == NULL)
 		rc = e->kind;
 	else
-		rc = delete_messages(r, d, &cur, e);
+		rc = delete_messages(r, d, route, &cur, "Moved", e);
 	event_free(&cur.ev);
 	if (rc != MC_OK)
 		return rc;
