@@ -270,6 +270,30 @@ window(const struct config *cfg, int64_t now, int64_t *from, int64_t *to)
 	ping_plan_window(now, largest, smallest, cfg->meeting_minutes, from, to);
 }
 
+/* May anything be due for the conference of message m starting at start,
+ * as far as its message data tells without its event?  A conference that
+ * has not started cannot be over; one that has, or one not posted yet
+ * (its route follows its course), is read whole. */
+static int
+may_be_due(void *arg, int64_t id, int64_t start, const struct message *m)
+{
+	struct ctx *c = arg;
+	struct route_config fallback;
+	const struct route_config *route;
+	struct remind_state st;
+	struct remind_due due;
+	int64_t now = (int64_t)c->started;
+
+	(void)id;
+	if (start <= now || (m->msg_id[0] == '\0' && m->route[0] == '\0'))
+		return 1;
+	route = routes_by_name(&c->cfg, m->route, &fallback);
+	if (route == NULL)
+		return 0;
+	ping_plan_state(m, &st);
+	return remind_plan(&st, &route->ping, start, INT64_MAX, now, &due);
+}
+
 /* Plan the run over recs: each record's route (routes[i], NULL = none)
  * and the steps. */
 static void
@@ -318,7 +342,7 @@ verb_ping(struct ctx *c, struct err *e)
 	if (rc != MC_OK)
 		goto lock_release;
 	window(&c->cfg, now, &from, &to);
-	rc = store_load_window(s, from, to, &recs, e);
+	rc = store_load_window_where(s, from, to, may_be_due, c, &recs, e);
 	store_close(s);
 	if (rc != MC_OK)
 		goto lock_release;

@@ -394,6 +394,13 @@ enum mc_err
 store_load_window(struct store *s, int64_t from, int64_t to, struct record_list *out,
     struct err *e)
 {
+	return store_load_window_where(s, from, to, NULL, NULL, out, e);
+}
+
+enum mc_err
+store_load_window_where(struct store *s, int64_t from, int64_t to, store_keep_fn keep,
+    void *arg, struct record_list *out, struct err *e)
+{
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	unsigned char kb[16];
@@ -426,6 +433,17 @@ store_load_window(struct store *s, int64_t from, int64_t to, struct record_list 
 		if (start >= to || start < 0)
 			break;
 		id = (int64_t)be64_get((const unsigned char *)k.mv_data + 8);
+		if (keep != NULL) {
+			struct message m;
+
+			rc = store_txn_get_message(s, txn, id, &m, e);
+			if (rc == 0 && !keep(arg, id, start, &m))
+				continue;
+			if (rc == TXN_FAILED) {
+				mrc = e->kind;
+				break;
+			}
+		}
 		rc = read_record(s, txn, id, &r, e);
 		if (rc == TXN_FAILED) {
 			mrc = e->kind;

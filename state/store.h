@@ -63,6 +63,13 @@ enum mc_err store_load_all(struct store *s, struct record_list *out, struct err 
 enum mc_err store_load_window(struct store *s, int64_t from, int64_t to,
     struct record_list *out, struct err *e);
 
+/* store_load_window, keeping only the conferences for which keep(arg,
+ * id, start, message data) says 1: the others' events are not even
+ * decoded (ping reads a day's worth of records every minute). */
+typedef int (*store_keep_fn)(void *arg, int64_t id, int64_t start, const struct message *m);
+enum mc_err store_load_window_where(struct store *s, int64_t from, int64_t to, store_keep_fn keep,
+    void *arg, struct record_list *out, struct err *e);
+
 /* The conference with this id: MC_OK and *out filled (caller frees
  * out->ev with event_free), or MC_ERR_NOTFOUND. */
 enum mc_err store_get(struct store *s, int64_t id, struct record *out, struct err *e);
