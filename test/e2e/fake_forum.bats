@@ -4,6 +4,8 @@
 # Discord does before moodlecord's forum and route code is tested on it.
 # curl plays the client.
 
+# bats file_tags=fake-selftest
+
 load common
 load discord_helpers
 
