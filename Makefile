@@ -150,7 +150,21 @@ check: deps
 	./test/run $(B) $(S)
 
 build-tests: $(B)/moodlecord $(S)/moodlecord $(B)/units $(S)/units $(B)/tools $(S)/tools \
-	$(B)/fuzzers $(S)/fuzzers $(FAKES) moodlecord
+	$(B)/fuzzers $(S)/fuzzers $(FAKES) moodlecord build/v1/moodlecord
+
+# Release 0.1.0 (state schema 1), for the upgrade test that an old release
+# refuses a newer state: built from its commit when this checkout has it
+# (test/e2e/upgrade.bats skips that test otherwise).
+V1_COMMIT = e83b2b7
+build/v1/moodlecord:
+	@if git rev-parse -q --verify '$(V1_COMMIT)^{commit}' >/dev/null 2>&1; then \
+		rm -rf build/v1 && mkdir -p build/v1/src && \
+		git archive $(V1_COMMIT) | tar -x -C build/v1/src && \
+		$(MAKE) --no-print-directory -C build/v1/src build/plain/moodlecord >build/v1/build.log 2>&1 && \
+		cp build/v1/src/build/plain/moodlecord $@; \
+	else \
+		echo "make: commit $(V1_COMMIT) is not here: the test against release 0.1.0 is skipped"; \
+	fi
 
 bench: deps
 	$(MAKE) --no-print-directory $(B)/moodlecord $(FAKES)

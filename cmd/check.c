@@ -12,6 +12,7 @@ check_moodle(struct ctx *c, struct http *h, struct err *e)
 	const struct config *cfg = &c->cfg;
 	struct moodle_site site = { 0 };
 	struct event_list evs = { 0 };
+	struct route_config fallback;
 	int64_t now = (int64_t)c->started;
 	char from[32], to[32], when[32];
 	enum mc_err rc;
@@ -39,10 +40,20 @@ check_moodle(struct ctx *c, struct http *h, struct err *e)
 	out(c, "conferences: %zu from %s to %s", evs.n,
 	    fmt_local_time((time_t)(now - 86400), from),
 	    fmt_local_time((time_t)(now + cfg->lookahead_days * 86400), to));
-	for (i = 0; i < evs.n; i++)
-		out(c, "  %s  %s  %s  %s", fmt_local_time((time_t)evs.v[i].start, when),
-		    evs.v[i].course_short, evs.v[i].name, evs.v[i].url);
+	for (i = 0; i < evs.n; i++) {
+		const struct route_config *r = config_route_for(cfg, evs.v[i].course_id,
+		    evs.v[i].course_short, &fallback);
+
+		if (cfg->nroutes == 0 && r != NULL)
+			out(c, "  %s  %s  %s  %s", fmt_local_time((time_t)evs.v[i].start, when),
+			    evs.v[i].course_short, evs.v[i].name, evs.v[i].url);
+		else
+			out(c, "  %s  %s  %s  %s  -> %s", fmt_local_time((time_t)evs.v[i].start, when),
+			    evs.v[i].course_short, evs.v[i].name, evs.v[i].url,
+			    r == NULL ? "no route: not posted" : routes_label(r));
+	}
 	event_list_free(&evs);
+	check_routes(c, &site);
 site_free:
 	moodle_site_free(&site);
 	return rc;

@@ -6,6 +6,8 @@
 #include <time.h>
 
 #include "config.h"
+#include "discord.h"
+#include "event.h"
 #include "util.h"
 
 struct http;
@@ -34,9 +36,9 @@ enum mc_err verb_check(struct ctx *c, struct err *e);
 enum mc_err verb_login(struct ctx *c, struct err *e);
 
 /* The Discord half of check (cmd/check_discord.c): get the webhook of
- * c->cfg (loaded; main set libcurl up) and print its id, name and
- * channel with out(); posts nothing.  Errors as discord_get_webhook, the
- * message starting "discord: ". */
+ * [discord] and of every route of c->cfg (loaded; main set libcurl up)
+ * and print each one's id, name and channel with out(); posts nothing.
+ * Errors as discord_get_webhook, the message starting "discord: ". */
 enum mc_err check_discord(struct ctx *c, struct err *e);
 
 /* The first half of check (cmd/check_site.c): ask the site how it signs
@@ -55,6 +57,44 @@ void check_token_age(struct ctx *c);
  * up at exit.  ping calls it only when it has a message to send: a run
  * with nothing to do stays small and quick.  MC_OK or MC_ERR_UNAVAILABLE. */
 enum mc_err ctx_http_init(struct ctx *c, struct err *e);
+
+struct moodle_site;
+/* With routes: each route's courses, a warning for each of them that is
+ * none of the courses read from Moodle (site), and the courses no route
+ * takes. */
+void check_routes(struct ctx *c, const struct moodle_site *site);
+
+/* --- routes (cmd/routes.c) --- */
+
+/* The route named name in cfg ("" or NULL: [discord], filled into
+ * *fallback), or NULL when there is none by that name (or [discord] has
+ * no webhook). */
+const struct route_config *routes_by_name(const struct config *cfg, const char *name,
+    struct route_config *fallback);
+
+/* The route of a stored conference: the one its message was posted
+ * through (msg.route) once posted, else the one its course goes to
+ * (config_route_for).  NULL when none. */
+const struct route_config *routes_of_record(const struct config *cfg, const struct record *r,
+    struct route_config *fallback);
+
+/* "NAME", or "[discord]" for [discord] itself. */
+const char *routes_label(const struct route_config *r);
+
+/* A Discord client per route of c->cfg, made by routes_client when first
+ * needed, each with its own rate-limit bucket. */
+struct route_clients {
+	struct ctx *c;
+	struct discord **d;   /* [i]: cfg.routes[i]; [nroutes]: [discord] */
+	size_t n;
+	int64_t deadline;     /* absolute, for every client */
+};
+void routes_clients_init(struct route_clients *rc, struct ctx *c, int64_t deadline);
+/* The client of route r (a route of c->cfg or config_discord_route's
+ * view): NULL with e filled when its webhook URL is unusable. */
+struct discord *routes_client(struct route_clients *rc, const struct route_config *r,
+    struct err *e);
+void routes_clients_free(struct route_clients *rc);
 
 /* Open c->cfg for the verb (need: CONFIG_NEED_*) without reading any
  * secret file or running password_command (config_open): every config

@@ -26,11 +26,71 @@
 struct run {
 	struct ctx *c;
 	struct store *st;
-	struct discord *d;
-	struct render_opts ro;
+	struct route_clients rcl;
 	int64_t deadline;       /* absolute: no Discord call starts after it */
-	size_t created, edited, deleted, skipped;
+	size_t created, edited, deleted, moved, skipped;
+	char *stopped;          /* [slot]: that route's webhook refused the run */
+	struct err stop;        /* why the first route stopped               */
+	size_t nstopped;
+	const char *last_route; /* the route of the latest call (client_of)  */
 };
+
+/* The slot of route name in r->stopped: cfg.routes[i] is i, [discord] is
+ * nroutes; -1 when the config has no such route. */
+static long
+slot_of(const struct run *r, const char *name)
+{
+	const struct config *cfg = &r->c->cfg;
+	size_t i;
+
+	if (name == NULL || *name == '\0')
+		return (long)cfg->nroutes;
+	for (i = 0; i < cfg->nroutes; i++)
+		if (strcmp(cfg->routes[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* The client of route name, or NULL with e filled: the route is gone
+ * from the config (MC_ERR_NOTFOUND), stopped this run (MC_ERR_CONFIG),
+ * or its URL unusable. */
+static struct discord *
+client_of(struct run *r, const char *name, const struct route_config **route, struct err *e)
+{
+	static struct route_config fallback;
+	const struct route_config *rc = routes_by_name(&r->c->cfg, name, &fallback);
+	long slot = slot_of(r, name);
+
+	if (route != NULL)
+		*route = rc;
+	r->last_route = name;
+	if (rc == NULL || slot < 0) {
+		err_set(e, MC_ERR_NOTFOUND, "route %s is not in the config", *name ? name : "[discord]");
+		return NULL;
+	}
+	if (r->stopped[slot]) {
+		err_set(e, MC_ERR_CONFIG, "route %s was stopped", routes_label(rc));
+		return NULL;
+	}
+	return routes_client(&r->rcl, rc, e);
+}
+
+/* The render options of a route. */
+static struct render_opts
+opts_of(const struct route_config *rc)
+{
+	struct render_opts o = { 0 };
+
+	if (rc != NULL) {
+		o.role_id = rc->role_id;
+		o.username = rc->username;
+		o.silent = rc->silent;
+		o.forum = rc->forum;
+		o.tags = rc->tags;
+		o.ntags = rc->ntags;
+	}
+	return o;
+}
 
 static const char *
 course_of(const struct event *ev)
@@ -65,7 +125,7 @@ report_done(struct ctx *c, const char *op, const struct event *ev, const char *r
 static int
 is_call(enum diff_op op)
 {
-	return op == DIFF_CREATE || op == DIFF_EDIT || op == DIFF_DELETE;
+	return op == DIFF_CREATE || op == DIFF_EDIT || op == DIFF_DELETE || op == DIFF_MOVE;
 }
 
 /* A Discord failure that ends the run (everything but a refused body). */
@@ -75,16 +135,35 @@ fatal(enum mc_err rc)
 	return rc != MC_OK && rc != MC_ERR_DATA;
 }
 
-static enum mc_err
-post_new(struct run *r, struct record *rec, const char *body, struct err *e)
+/* The thread a message of rec lives in: its forum post, else the
+ * route's (NULL: the client's). */
+static const char *
+thread_of(const struct record *rec)
 {
+	return rec->msg.thread_id[0] != '\0' ? rec->msg.thread_id : NULL;
+}
+
+/* Post rec's conference through d (route's look: silent, a forum post)
+ * and record it.  In a forum the post opens a thread whose id is the
+ * message's. */
+static enum mc_err
+post_new(struct run *r, struct discord *d, const struct route_config *route, struct record *rec,
+    struct err *e)
+{
+	struct render_opts ro = opts_of(route);
+	char *body = render_conference_post(&rec->ev, &ro);
 	char id[32] = "";
 	enum mc_err rc;
 
-	rc = discord_post(r->d, body, id, e);
+	rc = discord_post(d, body, id, e);
+	free(body);
 	if (rc != MC_OK)
 		return err_prefix(e, "posting '%s': ", rec->ev.name);
 	memcpy(rec->msg.msg_id, id, sizeof rec->msg.msg_id);
+	if (ro.forum)
+		memcpy(rec->msg.thread_id, id, sizeof rec->msg.thread_id);
+	else
+		rec->msg.thread_id[0] = '\0';
 	rc = protocol_sync_put(r->st, rec, e);
 	if (rc != MC_OK)
 		return err_prefix(e, "'%s' was posted as message %s but not recorded "
@@ -95,10 +174,13 @@ post_new(struct run *r, struct record *rec, const char *body, struct err *e)
 static enum mc_err
 do_create(struct run *r, struct diff_step *st, struct err *e)
 {
-	char *body = render_conference(&st->rec.ev, &r->ro);
-	enum mc_err rc = post_new(r, &st->rec, body, e);
+	const struct route_config *route;
+	struct discord *d = client_of(r, st->rec.msg.route, &route, e);
+	enum mc_err rc;
 
-	free(body);
+	if (d == NULL)
+		return e->kind;
+	rc = post_new(r, d, route, &st->rec, e);
 	if (rc == MC_OK) {
 		r->created++;
 		report_done(r->c, "create", &st->rec.ev, st->reason);
@@ -109,21 +191,26 @@ do_create(struct run *r, struct diff_step *st, struct err *e)
 static enum mc_err
 do_edit(struct run *r, struct diff_step *st, struct err *e)
 {
-	char *body = render_conference(&st->rec.ev, &r->ro);
+	const struct route_config *route;
+	struct discord *d = client_of(r, st->rec.msg.route, &route, e);
+	struct render_opts ro = opts_of(route);
+	char *body;
 	enum mc_err rc;
 
-	rc = discord_edit(r->d, st->rec.msg.msg_id, body, e);
+	if (d == NULL)
+		return e->kind;
+	body = render_conference(&st->rec.ev, &ro);
+	rc = discord_edit_in(d, thread_of(&st->rec), st->rec.msg.msg_id, body, e);
+	free(body);
 	if (rc == MC_ERR_NOTFOUND) {
 		/* deleted by someone in Discord: post it anew */
-		rc = post_new(r, &st->rec, body, e);
+		rc = post_new(r, d, route, &st->rec, e);
 		if (rc == MC_OK) {
 			r->created++;
 			report_done(r->c, "create", &st->rec.ev, "its message was deleted in Discord");
 		}
-		free(body);
 		return rc;
 	}
-	free(body);
 	if (rc != MC_OK)
 		return err_prefix(e, "editing '%s': ", st->rec.ev.name);
 	rc = protocol_sync_put(r->st, &st->rec, e);
@@ -134,14 +221,77 @@ do_edit(struct run *r, struct diff_step *st, struct err *e)
 	return MC_OK;
 }
 
-/* Delete the conference message, then its ping message, then the record;
- * each step committed before the next call.  A message already gone
- * counts as deleted.  A ping run posting the ping meanwhile keeps the
- * record (protocol_sync_remove): the next sync deletes that ping. */
+/* Take the conference message of cur away: deleted, or in a forum post
+ * (which a webhook can neither delete nor archive) edited to open with
+ * word ("Ended", "Cancelled", "Moved"), the thread left in place. */
+static enum mc_err
+close_message(struct discord *d, const struct route_config *route, const struct record *cur,
+    const char *word, struct err *e)
+{
+	struct render_opts ro = opts_of(route);
+	char *body;
+	enum mc_err rc;
+
+	if (thread_of(cur) == NULL)
+		return discord_remove(d, cur->msg.msg_id, e);
+	body = render_conference_closed(&cur->ev, &ro, word);
+	rc = discord_edit_in(d, thread_of(cur), cur->msg.msg_id, body, e);
+	if (rc == MC_ERR_NOTFOUND)
+		rc = MC_OK;  /* deleted by someone in Discord: nothing to close */
+	free(body);
+	return rc;
+}
+
+/* Delete the messages of cur through d: the conference message, then
+ * its reminders (the one standing and one it replaced, not yet deleted),
+ * each deletion committed before the next call; a message already gone
+ * counts as deleted.  cur is updated as stored. */
+static enum mc_err
+delete_messages(struct run *r, struct discord *d, const struct route_config *route,
+    struct record *cur, const char *word, struct err *e)
+{
+	enum mc_err rc;
+
+	if (cur->msg.msg_id[0] != '\0') {
+		rc = close_message(d, route, cur, word, e);
+		if (rc != MC_OK)
+			return err_prefix(e, "deleting '%s': ", cur->ev.name);
+		cur->msg.msg_id[0] = '\0';
+		rc = protocol_sync_put(r->st, cur, e);
+		if (rc != MC_OK)
+			return rc;
+	}
+	if (cur->msg.ping_id[0] != '\0' && cur->msg.ping != PING_DONE) {
+		if (time(NULL) >= r->deadline)
+			return err_set(e, MC_ERR_TEMP, "the run's deadline was reached; "
+			    "the next sync carries on");
+		rc = discord_remove_in(d, thread_of(cur), cur->msg.ping_id, e);
+		if (rc != MC_OK)
+			return err_prefix(e, "deleting the ping message of '%s': ", cur->ev.name);
+	}
+	if (cur->msg.ping_old[0] != '\0') {
+		/* a reminder replaced by ping_id whose deletion a ping run
+		 * did not finish */
+		rc = discord_remove_in(d, thread_of(cur), cur->msg.ping_old, e);
+		if (rc == MC_OK)
+			rc = protocol_ping_old_gone(r->st, cur->ev.id, cur->msg.ping_old, e);
+		if (rc != MC_OK)
+			return err_prefix(e, "deleting a ping message of '%s': ", cur->ev.name);
+		cur->msg.ping_old[0] = '\0';
+	}
+	return MC_OK;
+}
+
+/* Delete the conference's messages, then the record.  A ping run posting
+ * the ping meanwhile keeps the record (protocol_sync_remove): the next
+ * sync deletes that ping.  A route gone from the config: its messages
+ * are left in place and forgotten. */
 static enum mc_err
 do_delete(struct run *r, struct diff_step *st, struct err *e)
 {
 	struct record cur = { 0 };
+	const struct route_config *route;
+	struct discord *d;
 	enum mc_err rc;
 	int removed;
 
@@ -151,31 +301,21 @@ do_delete(struct run *r, struct diff_step *st, struct err *e)
 		return MC_OK;
 	if (rc != MC_OK)
 		return rc;
-	if (cur.msg.msg_id[0] != '\0') {
-		rc = discord_remove(r->d, cur.msg.msg_id, e);
-		if (rc != MC_OK) {
-			err_prefix(e, "deleting '%s': ", cur.ev.name);
-			goto cur_free;
-		}
-		if (cur.msg.ping_id[0] != '\0') {
-			cur.msg.msg_id[0] = '\0';
-			rc = protocol_sync_put(r->st, &cur, e);
-			if (rc != MC_OK)
-				goto cur_free;
-		}
+	d = client_of(r, cur.msg.route, &route, e);
+	if (d == NULL && e->kind == MC_ERR_NOTFOUND) {
+		warn(r->c, "sync: '%s' was posted through route %s, which is not in the config "
+		    "any more: its messages are left in place", cur.ev.name, cur.msg.route);
+		rc = store_remove(r->st, cur.ev.id, e);
+		goto cur_free;
 	}
-	if (cur.msg.ping_id[0] != '\0') {
-		if (time(NULL) >= r->deadline) {
-			rc = err_set(e, MC_ERR_TEMP, "the run's deadline was reached; "
-			    "the next sync carries on");
-			goto cur_free;
-		}
-		rc = discord_remove(r->d, cur.msg.ping_id, e);
-		if (rc != MC_OK) {
-			err_prefix(e, "deleting the ping message of '%s': ", cur.ev.name);
-			goto cur_free;
-		}
+	if (d == NULL) {
+		rc = e->kind;
+		goto cur_free;
 	}
+	rc = delete_messages(r, d, route, &cur, strncmp(st->reason, "over", 4) == 0 ? "Ended" :
+	    "Cancelled", e);
+	if (rc != MC_OK)
+		goto cur_free;
 	rc = protocol_sync_remove(r->st, cur.ev.id, cur.msg.ping_id, (int64_t)time(NULL),
 	    &removed, e);
 	if (rc != MC_OK)
@@ -187,11 +327,73 @@ cur_free:
 	return rc;
 }
 
+/* Its course goes to another route now: delete its messages through the
+ * old route (each committed), then post it through the new one.  A crash
+ * in between leaves a record without a message, which the next sync posts
+ * through the new route. */
+static enum mc_err
+do_move(struct run *r, struct diff_step *st, struct err *e)
+{
+	struct record cur = { 0 };
+	const struct route_config *route;
+	struct discord *d;
+	enum mc_err rc;
+
+	rc = store_get(r->st, st->rec.ev.id, &cur, e);
+	if (rc == MC_ERR_NOTFOUND)
+		return MC_OK;
+	if (rc != MC_OK)
+		return rc;
+	d = client_of(r, cur.msg.route, &route, e);
+	if (d == NULL && e->kind == MC_ERR_NOTFOUND)
+		warn(r->c, "sync: '%s' was posted through route %s, which is not in the config "
+		    "any more: its messages are left in place", cur.ev.name, cur.msg.route);
+	else if (d == NULL)
+		rc = e->kind;
+	else
+		rc = delete_messages(r, d, route, &cur, "Moved", e);
+	event_free(&cur.ev);
+	if (rc != MC_OK)
+		return rc;
+	/* the reminders went with the old messages: none stands now */
+	st->rec.msg.msg_id[0] = '\0';
+	st->rec.msg.ping_id[0] = '\0';
+	st->rec.msg.ping_old[0] = '\0';
+	st->rec.msg.thread_id[0] = '\0';
+	if (st->rec.msg.ping != PING_DONE)
+		st->rec.msg.ping = st->rec.msg.ping_offset != 0 ? PING_SENT : PING_NONE;
+	snprintf(st->rec.msg.route, sizeof st->rec.msg.route, "%s", st->to_route);
+	rc = store_put(r->st, &st->rec, e);
+	if (rc != MC_OK)
+		return rc;
+	rc = do_create(r, st, e);
+	if (rc == MC_OK) {
+		r->created--;
+		r->moved++;
+	}
+	return rc;
+}
+
+/* Was the webhook of route name changed (diff_settings)? */
+static int
+webhook_changed(const struct diff_settings *set, const char *name)
+{
+	size_t i;
+
+	if (*name == '\0')
+		return set->webhook_changed;
+	for (i = 0; i < set->nroutes_changed; i++)
+		if (strcmp(set->routes_changed[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 /* The steps without a Discord call.  A new webhook's forgotten ids are
  * written whole (the old ping id goes too); otherwise a ping run's claim
  * made meanwhile is kept, and so is a record whose ping is being posted. */
 static enum mc_err
-apply_state_steps(struct run *r, struct diff_plan *p, int webhook_changed, struct err *e)
+apply_state_steps(struct run *r, struct diff_plan *p, const struct diff_settings *set,
+    struct err *e)
 {
 	enum mc_err rc = MC_OK;
 	size_t i;
@@ -199,13 +401,14 @@ apply_state_steps(struct run *r, struct diff_plan *p, int webhook_changed, struc
 
 	for (i = 0; i < p->n && rc == MC_OK; i++) {
 		struct diff_step *st = &p->v[i];
+		int forgotten = webhook_changed(set, st->rec.msg.route);
 
-		if (st->op == DIFF_FORGET && webhook_changed)
+		if (st->op == DIFF_FORGET && forgotten)
 			rc = store_remove(r->st, st->rec.ev.id, e);
 		else if (st->op == DIFF_FORGET)
 			rc = protocol_sync_remove(r->st, st->rec.ev.id, "", (int64_t)time(NULL),
 			    &removed, e);
-		else if (st->op == DIFF_KEEP && webhook_changed)
+		else if (st->op == DIFF_KEEP && forgotten)
 			rc = store_put(r->st, &st->rec, e);
 		else if (st->op == DIFF_KEEP)
 			rc = protocol_sync_put(r->st, &st->rec, e);
@@ -213,19 +416,49 @@ apply_state_steps(struct run *r, struct diff_plan *p, int webhook_changed, struc
 	return rc;
 }
 
-/* The calls, in plan order.  A refused body skips that change; anything
- * else that fails, or the deadline, ends the run with what was done
- * kept. */
+/* The route a call of step st goes through. */
+static const char *
+route_of_step(const struct diff_step *st)
+{
+	return st->rec.msg.route;
+}
+
+/* A route's webhook refused the run (gone, wrong token, no permission):
+ * that route stops, the others go on, and the run ends in that error. */
+static void
+stop_route(struct run *r, const char *name, struct err *e)
+{
+	long slot = slot_of(r, name);
+
+	if (slot < 0 || r->stopped[slot])
+		return;
+	r->stopped[slot] = 1;
+	if (r->nstopped++ == 0) {
+		r->stop = *e;
+		if (r->c->cfg.nroutes > 0)
+			err_prefix(&r->stop, "route %s: ", *name ? name : "[discord]");
+	} else {
+		warn(r->c, "sync: route %s: %s", *name ? name : "[discord]", e->msg);
+	}
+}
+
+/* The calls, in plan order.  A refused body skips that change; a route
+ * whose webhook refuses the run stops that route; anything else that
+ * fails, or the deadline, ends the run with what was done kept. */
 static enum mc_err
 apply_calls(struct run *r, struct diff_plan *p, struct err *e)
 {
-	size_t i, ncalls = p->ncreate + p->nedit + p->ndelete, done = 0;
+	size_t i, ncalls = p->ncreate + p->nedit + p->ndelete + p->nmove, done = 0;
 	enum mc_err rc;
 
 	for (i = 0; i < p->n; i++) {
 		struct diff_step *st = &p->v[i];
+		long slot;
 
 		if (!is_call(st->op))
+			continue;
+		slot = slot_of(r, route_of_step(st));
+		if (slot >= 0 && r->stopped[slot])
 			continue;
 		if (time(NULL) >= r->deadline)
 			return err_set(e, MC_ERR_TEMP, "the run's deadline was reached after "
@@ -234,8 +467,14 @@ apply_calls(struct run *r, struct diff_plan *p, struct err *e)
 			rc = do_delete(r, st, e);
 		else if (st->op == DIFF_EDIT)
 			rc = do_edit(r, st, e);
+		else if (st->op == DIFF_MOVE)
+			rc = do_move(r, st, e);
 		else
 			rc = do_create(r, st, e);
+		if (rc == MC_ERR_CONFIG) {
+			stop_route(r, r->last_route, e);
+			continue;
+		}
 		if (fatal(rc))
 			return rc;
 		if (rc == MC_ERR_DATA) {
@@ -244,6 +483,10 @@ apply_calls(struct run *r, struct diff_plan *p, struct err *e)
 		}
 		done++;
 	}
+	if (r->nstopped > 0) {
+		*e = r->stop;
+		return MC_ERR_CONFIG;
+	}
 	if (r->skipped)
 		return err_set(e, MC_ERR_DATA, "%zu of %zu changes were refused by Discord "
 		    "and skipped (see above)", r->skipped, ncalls);
@@ -251,7 +494,7 @@ apply_calls(struct run *r, struct diff_plan *p, struct err *e)
 }
 
 static void
-print_plan(struct ctx *c, const struct diff_plan *p)
+print_plan(struct ctx *c, const struct diff_plan *p, size_t nowhere)
 {
 	size_t i;
 
@@ -264,36 +507,54 @@ print_plan(struct ctx *c, const struct diff_plan *p)
 		out(c, "%s", line);
 		free(line);
 	}
-	out(c, "%zu to create, %zu to edit, %zu to delete", p->ncreate, p->nedit, p->ndelete);
+	out(c, "%zu to create, %zu to edit, %zu to delete%s", p->ncreate, p->nedit, p->ndelete,
+	    "");
+	if (p->nmove)
+		out(c, "%zu to move to another route", p->nmove);
+	if (nowhere)
+		out(c, "%zu conference%s of courses no route takes: not posted", nowhere,
+		    nowhere == 1 ? "" : "s");
 }
 
-/* The desired conferences with the hash of the body each would send. */
+/* The desired conferences with the route each goes to and the hash of
+ * the body it would send there; *nowhere counts those no route takes. */
 static struct diff_want *
-wants_of(const struct event_list *evs, const struct render_opts *ro)
+wants_of(const struct config *cfg, const struct event_list *evs, size_t *nowhere)
 {
 	struct diff_want *w = xcalloc(evs->n ? evs->n : 1, sizeof *w);
+	struct route_config fallback;
 	size_t i;
 
+	*nowhere = 0;
 	for (i = 0; i < evs->n; i++) {
-		char *body = render_conference(&evs->v[i], ro);
+		const struct route_config *rc = config_route_for(cfg, evs->v[i].course_id,
+		    evs->v[i].course_short, &fallback);
+		struct render_opts ro = opts_of(rc);
+		char *body;
 
 		w[i].ev = &evs->v[i];
+		if (rc == NULL) {
+			w[i].route = NULL;
+			(*nowhere)++;
+			continue;
+		}
+		/* the name lives in cfg: [discord]'s is "" */
+		w[i].route = rc->name != NULL ? rc->name : "";
+		body = render_conference(&evs->v[i], &ro);
 		render_hash(body, w[i].hash);
 		free(body);
 	}
 	return w;
 }
 
-/* The stored snapshot and webhook id; a dry run reads an absent state as
- * empty and never writes. */
+/* The stored snapshot; a dry run reads an absent state as empty and
+ * never writes. */
 static enum mc_err
-open_state(struct ctx *c, struct store **st, struct record_list *prev, char **hook,
-    struct err *e)
+open_state(struct ctx *c, struct store **st, struct record_list *prev, struct err *e)
 {
 	enum mc_err rc;
 
 	*st = NULL;
-	*hook = NULL;
 	rc = store_open(c->cfg.state_path, c->dry_run ? STORE_RDONLY : STORE_CREATE, st, e);
 	if (rc == MC_ERR_NOTFOUND && c->dry_run)
 		return MC_OK;
@@ -301,14 +562,10 @@ open_state(struct ctx *c, struct store **st, struct record_list *prev, char **ho
 		return rc;
 	rc = store_check_site(*st, c->cfg.moodle_url, e);
 	if (rc == MC_OK)
-		rc = store_webhook_get(*st, hook, e);
-	if (rc == MC_OK)
 		rc = store_load_all(*st, prev, e);
 	if (rc != MC_OK) {
 		store_close(*st);
 		*st = NULL;
-		free(*hook);
-		*hook = NULL;
 	}
 	return rc;
 }
@@ -375,6 +632,83 @@ tend_token(struct ctx *c, struct store *st, const struct moodle_auth *auth, int6
 	return store_token_warned_put(st, day, e);
 }
 
+/* Each route's webhook against the one its stored messages were posted
+ * with: the routes whose webhook changed go into set (their messages are
+ * forgotten and posted anew), and *record[i] says that slot's id is to be
+ * recorded (none yet, or changed).  Every client is made here, so a bad
+ * URL stops the run before any call. */
+static enum mc_err
+check_webhooks(struct run *r, struct diff_settings *set, const char **changed, char *record,
+    struct err *e)
+{
+	const struct config *cfg = &r->c->cfg;
+	struct route_config fallback;
+	size_t i, n = 0;
+
+	for (i = 0; i <= cfg->nroutes; i++) {
+		const char *name = i < cfg->nroutes ? cfg->routes[i].name : "";
+		const struct route_config *rc = routes_by_name(cfg, name, &fallback);
+		struct discord *d;
+		char *hook = NULL;
+		enum mc_err mrc;
+
+		if (rc == NULL)
+			continue;  /* [discord] without a webhook */
+		d = routes_client(&r->rcl, rc, e);
+		if (d == NULL)
+			return e->kind;
+		if (r->st == NULL)
+			continue;
+		mrc = store_route_webhook_get(r->st, name, &hook, e);
+		if (mrc != MC_OK)
+			return mrc;
+		record[i] = hook == NULL || strcmp(hook, discord_webhook_id(d)) != 0;
+		if (hook != NULL && record[i]) {
+			if (*name == '\0')
+				set->webhook_changed = 1;
+			else
+				changed[n++] = name;
+		}
+		free(hook);
+	}
+	set->routes_changed = changed;
+	set->nroutes_changed = n;
+	return MC_OK;
+}
+
+/* Record the webhook ids check_webhooks found to record. */
+static enum mc_err
+record_webhooks(struct run *r, const char *record, struct err *e)
+{
+	const struct config *cfg = &r->c->cfg;
+	size_t i;
+	enum mc_err rc = MC_OK;
+
+	for (i = 0; i <= cfg->nroutes && rc == MC_OK; i++)
+		if (record[i] && r->rcl.d[i] != NULL)
+			rc = store_route_webhook_put(r->st, i < cfg->nroutes ? cfg->routes[i].name : "",
+			    discord_webhook_id(r->rcl.d[i]), e);
+	return rc;
+}
+
+static void
+warn_changed(struct ctx *c, const struct diff_settings *set, const struct diff_plan *plan)
+{
+	struct buf b = { 0 };
+	size_t i;
+
+	if (!set->webhook_changed && set->nroutes_changed == 0)
+		return;
+	if (set->webhook_changed)
+		buf_adds(&b, "the webhook");
+	for (i = 0; i < set->nroutes_changed; i++)
+		buf_addf(&b, "%s route %s's", b.len ? "," : "the webhook of", set->routes_changed[i]);
+	warn(c, "sync: %s is not the one the state was made with: "
+	    "forgetting %zu old message%s (left in place) and posting every "
+	    "conference anew", b.data, plan->nforgotten, plan->nforgotten == 1 ? "" : "s");
+	buf_free(&b);
+}
+
 static enum mc_err
 sync_with(struct ctx *c, struct http *h, struct err *e)
 {
@@ -387,63 +721,61 @@ sync_with(struct ctx *c, struct http *h, struct err *e)
 	struct diff_plan plan = { 0 };
 	struct diff_settings set = { 0 };
 	struct run r = { 0 };
-	char *hook = NULL;
+	const char **changed = xcalloc(cfg->nroutes + 1, sizeof *changed);
+	char *record = xcalloc(cfg->nroutes + 1, 1);
+	size_t nowhere;
 	int64_t now = (int64_t)c->started;
 	enum mc_err rc;
 
+	r.c = c;
+	r.deadline = now + cfg->deadline;
+	r.stopped = xcalloc(cfg->nroutes + 1, 1);
+	routes_clients_init(&r.rcl, c, r.deadline);
 	rc = kept_token(c, &auth, e);
 	if (rc == MC_OK)
 		rc = moodle_fetch_auth(cfg, h, now, &auth, &site, &evs, e);
 	if (rc != MC_OK)
 		goto events_free;
-
-	r.c = c;
-	r.ro.role_id = cfg->role_id;
-	r.ro.username = cfg->discord_username;
-	r.deadline = now + cfg->deadline;
-	r.d = discord_new(cfg->webhook_url, cfg->thread_id, (long)cfg->connect_timeout,
-	    (long)cfg->timeout, r.deadline, e);
-	if (r.d == NULL) {
-		rc = e->kind;
-		goto events_free;
-	}
-	rc = open_state(c, &r.st, &prev, &hook, e);
+	rc = open_state(c, &r.st, &prev, e);
+	if (rc == MC_OK)
+		rc = check_webhooks(&r, &set, changed, record, e);
 	if (rc != MC_OK)
-		goto discord_free;
+		goto plan_free;
 
-	want = wants_of(&evs, &r.ro);
+	want = wants_of(cfg, &evs, &nowhere);
 	set.meeting_minutes = cfg->meeting_minutes;
-	set.webhook_changed = hook != NULL && strcmp(hook, discord_webhook_id(r.d)) != 0;
 	diff_compute(want, evs.n, &prev, now, &set, &plan);
-	if (set.webhook_changed)
-		warn(c, "sync: the webhook is not the one the state was made with: "
-		    "forgetting %zu old message%s (left in place) and posting every "
-		    "conference anew", plan.nforgotten, plan.nforgotten == 1 ? "" : "s");
+	warn_changed(c, &set, &plan);
 
 	if (c->dry_run) {
-		print_plan(c, &plan);
+		print_plan(c, &plan, nowhere);
 		goto plan_free;
 	}
 	rc = tend_token(c, r.st, &auth, now, e);
 	if (rc != MC_OK)
 		goto plan_free;
 
-	rc = apply_state_steps(&r, &plan, set.webhook_changed, e);
-	if (rc == MC_OK && (hook == NULL || set.webhook_changed))
-		rc = store_webhook_put(r.st, discord_webhook_id(r.d), e);
+	rc = apply_state_steps(&r, &plan, &set, e);
+	if (rc == MC_OK)
+		rc = record_webhooks(&r, record, e);
 	if (rc == MC_OK)
 		rc = apply_calls(&r, &plan, e);
-	info(c, "%zu created, %zu edited, %zu deleted", r.created, r.edited, r.deleted);
+	if (r.moved)
+		info(c, "%zu created, %zu edited, %zu deleted, %zu moved", r.created, r.edited,
+		    r.deleted, r.moved);
+	else
+		info(c, "%zu created, %zu edited, %zu deleted", r.created, r.edited, r.deleted);
 
 plan_free:
 	diff_plan_free(&plan);
 	free(want);
 	record_list_free(&prev);
-	free(hook);
 	store_close(r.st);
-discord_free:
-	discord_free(r.d);
 events_free:
+	routes_clients_free(&r.rcl);
+	free(r.stopped);
+	free(changed);
+	free(record);
 	event_list_free(&evs);
 	moodle_site_free(&site);
 	moodle_auth_free(&auth);

@@ -42,6 +42,9 @@ static enum mc_err check_id(struct config_loader *, struct config *, enum key, c
 static enum mc_err check_name(struct config_loader *, struct config *, enum key, const char *, struct err *);
 static enum mc_err check_path(struct config_loader *, struct config *, enum key, const char *, struct err *);
 static enum mc_err check_number(struct config_loader *, struct config *, enum key, const char *, struct err *);
+static enum mc_err check_ping(struct config_loader *, struct config *, enum key, const char *, struct err *);
+static enum mc_err check_bool(struct config_loader *, struct config *, enum key, const char *, struct err *);
+static enum mc_err check_tags(struct config_loader *, struct config *, enum key, const char *, struct err *);
 
 #define AT(f) offsetof(struct config, f)
 
@@ -59,9 +62,12 @@ const struct keydef keydefs[NKEYS] = {
 	[K_WEBHOOK_URL]      = { SEC_DISCORD,  "webhook_url",      G_WEBHOOK,  1, check_webhook_url, 0, 0, 0, 0 },
 	[K_WEBHOOK_URL_FILE] = { SEC_DISCORD,  "webhook_url_file", G_WEBHOOK,  0, NULL, 0, 0, 0, 0 },
 	[K_ROLE_ID]          = { SEC_DISCORD,  "role_id",          G_NONE,     0, check_id, AT(role_id), 0, 0, 0 },
-	[K_PING_MINUTES]     = { SEC_DISCORD,  "ping_minutes",     G_NONE,     0, check_number, AT(ping_minutes), 1, 1440, 5 },
+	[K_PING_MINUTES]     = { SEC_DISCORD,  "ping_minutes",     G_NONE,     0, check_ping, 0, 0, 0, 0 },
 	[K_THREAD_ID]        = { SEC_DISCORD,  "thread_id",        G_NONE,     0, check_id, AT(thread_id), 0, 0, 0 },
 	[K_DISCORD_USERNAME] = { SEC_DISCORD,  "username",         G_NONE,     0, check_name, AT(discord_username), 0, 0, 0 },
+	[K_SILENT]           = { SEC_DISCORD,  "silent",           G_NONE,     0, check_bool, AT(silent), 0, 0, 0 },
+	[K_FORUM]            = { SEC_DISCORD,  "forum",            G_NONE,     0, check_bool, AT(forum), 0, 0, 0 },
+	[K_TAGS]             = { SEC_DISCORD,  "tags",             G_NONE,     0, check_tags, 0, 0, 0, 0 },
 	[K_MEETING_MINUTES]  = { SEC_SCHEDULE, "meeting_minutes",  G_NONE,     0, check_number, AT(meeting_minutes), 1, 1440, 90 },
 	[K_STATE_PATH]       = { SEC_STATE,    "path",             G_NONE,     0, check_path, AT(state_path), 0, 0, 0 },
 	[K_CONNECT_TIMEOUT]  = { SEC_HTTP,     "connect_timeout",  G_NONE,     0, check_number, AT(connect_timeout), 1, 300, 10 },
@@ -145,23 +151,40 @@ xdg_dir(struct config_loader *ld, const char *var, const char *fallback)
 	return xasprintf("%s/%s", h, fallback);
 }
 
-enum mc_err
-config_expand_path(struct config_loader *ld, enum key k, char **out, struct err *e)
+/* "~" and "~/" in v expanded: the text of *out's problem, or NULL. */
+static const char *
+expand(struct config_loader *ld, const char *v, char **out)
 {
-	const char *v = ld->raw[k].val;
 	const char *h;
 
 	if (v[0] == '~' && (v[1] == '\0' || v[1] == '/')) {
 		h = home_dir(ld);
 		if (h == NULL)
-			return config_bad(ld, k, e, "cannot expand ~: $HOME is not set; give a full path");
+			return "cannot expand ~: $HOME is not set; give a full path";
 		*out = xasprintf("%s%s", h, v + 1);
-		return MC_OK;
+		return NULL;
 	}
 	if (v[0] == '~')
-		return config_bad(ld, k, e, "only ~/ is expanded, not ~user; give a full path");
+		return "only ~/ is expanded, not ~user; give a full path";
 	*out = xstrdup(v);
-	return MC_OK;
+	return NULL;
+}
+
+enum mc_err
+config_expand_path(struct config_loader *ld, enum key k, char **out, struct err *e)
+{
+	const char *problem = expand(ld, ld->raw[k].val, out);
+
+	return problem != NULL ? config_bad(ld, k, e, "%s", problem) : MC_OK;
+}
+
+enum mc_err
+config_expand(struct config_loader *ld, const char *v, const char *where, char **out,
+    struct err *e)
+{
+	const char *problem = expand(ld, v, out);
+
+	return problem != NULL ? err_set(e, MC_ERR_CONFIG, "%s: %s", where, problem) : MC_OK;
 }
 
 /* A comma-separated list when the value has a comma (items may hold
@@ -193,8 +216,8 @@ split_list(const char *v, size_t *n)
 	return items;
 }
 
-static void
-free_list(char **v, size_t n)
+void
+config_free_list(char **v, size_t n)
 {
 	size_t i;
 
@@ -255,8 +278,8 @@ check_secret(struct config_loader *ld, struct config *cfg, enum key k, const cha
 }
 
 enum mc_err
-config_check_webhook(struct config_loader *ld, struct config *cfg, enum key k, const char *v,
-    const char *what, struct err *e)
+config_check_webhook_at(struct config *cfg, const char *v, const char *where, const char *what,
+    struct err *e)
 {
 	struct discord_url u;
 	struct err pe = { 0 };
@@ -265,16 +288,26 @@ config_check_webhook(struct config_loader *ld, struct config *cfg, enum key k, c
 	secrets_add_whole(&cfg->secrets, v);
 	problem = url_problem(v, 0);
 	if (problem != NULL)
-		return config_bad(ld, k, e, "%s%s (Discord gives "
-		    "https://discord.com/api/webhooks/ID/TOKEN)", what, problem);
+		return err_set(e, MC_ERR_CONFIG, "%s: %s%s (Discord gives "
+		    "https://discord.com/api/webhooks/ID/TOKEN)", where, what, problem);
 	/* As the Discord client will read it: a bad one is found before
 	 * any network call. */
 	if (discord_url_parse(v, &u, &pe) != MC_OK)
-		return config_bad(ld, k, e, "%s", pe.msg);
+		return err_set(e, MC_ERR_CONFIG, "%s: %s", where, pe.msg);
 	/* Logs may show a path without the rest of the URL. */
 	secrets_add(&cfg->secrets, u.token);
 	discord_url_free(&u);
 	return MC_OK;
+}
+
+enum mc_err
+config_check_webhook(struct config_loader *ld, struct config *cfg, enum key k, const char *v,
+    const char *what, struct err *e)
+{
+	char where[512];
+
+	origin(ld, k, where, sizeof where);
+	return config_check_webhook_at(cfg, v, where, what, e);
 }
 
 static enum mc_err
@@ -294,7 +327,7 @@ check_modules(struct config_loader *ld, struct config *cfg, enum key k, const ch
 {
 	size_t i;
 
-	free_list(cfg->modules, cfg->nmodules);
+	config_free_list(cfg->modules, cfg->nmodules);
 	cfg->modules = split_list(v, &cfg->nmodules);
 	for (i = 0; i < cfg->nmodules; i++) {
 		const char *m = cfg->modules[i];
@@ -334,6 +367,80 @@ check_name(struct config_loader *ld, struct config *cfg, enum key k, const char 
 	if (!utf8_valid(v, strlen(v)) || utf8_count(v) > 80)
 		return config_bad(ld, k, e, "must be valid UTF-8 of at most 80 characters");
 	return check_copy(ld, cfg, k, v, e);
+}
+
+static enum mc_err
+check_ping(struct config_loader *ld, struct config *cfg, enum key k, const char *v,
+    struct err *e)
+{
+	struct err pe = { 0 };
+
+	if (remind_offsets_parse(v, &cfg->ping, &pe) != MC_OK)
+		return config_bad(ld, k, e, "%s", pe.msg);
+	cfg->ping_minutes = cfg->ping.m[cfg->ping.n - 1];
+	return MC_OK;
+}
+
+int
+config_bool(const char *v)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(v, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static enum mc_err
+check_bool(struct config_loader *ld, struct config *cfg, enum key k, const char *v,
+    struct err *e)
+{
+	int b = config_bool(v);
+
+	if (b < 0)
+		return config_bad(ld, k, e, "'%.40s' is not yes or no", v);
+	*(int *)(void *)((char *)cfg + keydefs[k].field) = b;
+	return MC_OK;
+}
+
+/* Forum tag ids: 1 to 5 Discord ids. */
+char **
+config_tags_parse(const char *v, size_t *n, const char **problem)
+{
+	char **tags = split_list(v, n);
+	size_t i;
+
+	*problem = NULL;
+	if (*n == 0 || *n > 5)
+		*problem = "give 1 to 5 forum tag ids";
+	for (i = 0; i < *n && *problem == NULL; i++)
+		if (!snowflake_valid(tags[i]))
+			*problem = "a tag id is a Discord id (17 to 20 digits; see the man page "
+			    "for how to find it)";
+	if (*problem != NULL) {
+		config_free_list(tags, *n);
+		*n = 0;
+		return NULL;
+	}
+	return tags;
+}
+
+static enum mc_err
+check_tags(struct config_loader *ld, struct config *cfg, enum key k, const char *v,
+    struct err *e)
+{
+	const char *problem;
+
+	cfg->tags = config_tags_parse(v, &cfg->ntags, &problem);
+	if (problem != NULL)
+		return config_bad(ld, k, e, "%s", problem);
+	return MC_OK;
 }
 
 static enum mc_err
@@ -396,6 +503,12 @@ check_values(struct config_loader *ld, struct config *cfg, struct err *e)
 			return rc;
 	}
 	rc = check_sources(ld, e);
+	if (rc != MC_OK)
+		return rc;
+	if (cfg->forum && cfg->thread_id != NULL)
+		return config_bad(ld, K_FORUM, e, "forum = yes makes a post per conference: "
+		    "remove thread_id");
+	rc = config_routes_check(ld, cfg, e);
 	if (rc != MC_OK)
 		return rc;
 	if (!config_is_set(ld, K_TOKEN) && !config_is_set(ld, K_TOKEN_FILE))
@@ -465,7 +578,7 @@ check_needs(struct config_loader *ld, struct config *cfg, unsigned need, struct 
 			    "there is no token: run moodlecord login, or give a password", e);
 	}
 	if ((need & CONFIG_NEED_DISCORD) && !config_is_set(ld, K_WEBHOOK_URL) &&
-	    !config_is_set(ld, K_WEBHOOK_URL_FILE))
+	    !config_is_set(ld, K_WEBHOOK_URL_FILE) && !config_routes_have_webhook(ld))
 		return missing(ld, K_WEBHOOK_URL_FILE, "nor webhook_url "
 		    "(Discord: channel settings, Integrations, Webhooks, Copy Webhook URL)", e);
 	return MC_OK;
@@ -482,6 +595,7 @@ config_loader_free(struct config_loader *ld)
 		secret_free(ld->raw[k].val);
 		free(ld->raw[k].env);
 	}
+	config_raw_routes_free(ld);
 	free(ld->home);
 	free(ld->file_owned);
 	free(ld->tried_owned);
@@ -593,6 +707,8 @@ config_open(struct config *cfg, const char *path, unsigned need, struct err *e)
 	for (k = 0; k < NKEYS; k++)
 		if (keydefs[k].max > 0)
 			*(int64_t *)(void *)((char *)cfg + keydefs[k].field) = keydefs[k].def;
+	cfg->ping.n = 1;
+	cfg->ping.m[0] = cfg->ping_minutes = 5;
 	rc = check_values(ld, cfg, e);
 	if (rc == MC_OK)
 		rc = fill_defaults(ld, cfg, e);
@@ -633,12 +749,14 @@ config_free(struct config *cfg)
 	secret_free(cfg->password);
 	secret_free(cfg->token);
 	free(cfg->token_file);
-	free_list(cfg->modules, cfg->nmodules);
-	free_list(cfg->courses, cfg->ncourses);
+	config_free_list(cfg->modules, cfg->nmodules);
+	config_free_list(cfg->courses, cfg->ncourses);
 	secret_free(cfg->webhook_url);
 	free(cfg->role_id);
 	free(cfg->thread_id);
 	free(cfg->discord_username);
+	config_free_list(cfg->tags, cfg->ntags);
+	config_routes_free(cfg);
 	free(cfg->state_path);
 	secrets_free(&cfg->secrets);
 	memset(cfg, 0, sizeof *cfg);

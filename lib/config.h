@@ -4,8 +4,27 @@
 
 #include <stdint.h>
 
+#include "remind.h"
+#include "route.h"
 #include "secret.h"
 #include "util.h"
+
+/* Where the conferences of one route go, with what they look like: the
+ * keys of [discord], for [discord] itself or for a [route NAME] (a key the
+ * route does not set is [discord]'s). */
+struct route_config {
+	char *name;              /* NULL: [discord] itself                    */
+	struct route_courses courses; /* the courses it takes; none for [discord] */
+	char *webhook_url;       /* secret; NULL: none (only [discord])       */
+	char *role_id;           /* NULL = no mention                         */
+	struct remind_offsets ping; /* reminders, minutes before the start    */
+	char *thread_id;         /* NULL = the channel itself                 */
+	char *username;          /* NULL = the webhook's own name             */
+	int silent;              /* conference posts without notifications    */
+	int forum;               /* a forum channel: a post per conference    */
+	char **tags;             /* forum tag ids for new posts               */
+	size_t ntags;
+};
 
 struct config {
 	char *file;              /* the file read, NULL when none was found   */
@@ -29,9 +48,20 @@ struct config {
 	/* [discord] */
 	char *webhook_url;       /* secret                                    */
 	char *role_id;           /* NULL = no mention                         */
-	int64_t ping_minutes;    /* default 5                                 */
+	int64_t ping_minutes;    /* the smallest of ping (default 5)          */
+	struct remind_offsets ping; /* every reminder, default {5}            */
 	char *thread_id;         /* NULL = channel itself                     */
 	char *discord_username;  /* NULL = webhook's own name                 */
+	int silent;              /* default no                                */
+	int forum;               /* default no                                */
+	char **tags;             /* forum tag ids, at most 5                  */
+	size_t ntags;
+
+	/* [route NAME] sections in file order, [discord]'s keys filled in
+	 * where a route sets none; each owns its strings. */
+	struct route_config *routes;
+	size_t nroutes;
+	const struct route_courses **route_courses; /* routes[i].courses, for route_pick */
 
 	/* [schedule] */
 	int64_t meeting_minutes; /* default 90                                */
@@ -95,6 +125,16 @@ enum mc_err config_read_password(struct config *cfg, struct err *e);
 
 /* config_open, then config_read_secrets; on failure cfg is freed. */
 enum mc_err config_load(struct config *cfg, const char *path, unsigned need, struct err *e);
+
+/* [discord] itself as a route (name NULL): a view into cfg, valid while
+ * cfg is; webhook_url is NULL when [discord] has none. */
+void config_discord_route(const struct config *cfg, struct route_config *out);
+
+/* The route of a conference of this course (route.h's rule): a route of
+ * cfg->routes, [discord] (view filled by config_discord_route into
+ * *fallback), or NULL when no channel takes it. */
+const struct route_config *config_route_for(const struct config *cfg, int64_t course_id,
+    const char *course_short, struct route_config *fallback);
 
 /* Free what cfg holds, secrets wiped first, and zero it (a zeroed cfg is
  * fine). */

@@ -18,12 +18,8 @@
 
 extern char **environ;
 
-/* Record the first problem met while parsing, at the current line. */
-static void
-parse_problem(struct config_loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-parse_problem(struct config_loader *ld, const char *fmt, ...)
+void
+config_parse_problem(struct config_loader *ld, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -49,8 +45,8 @@ find_section(const char *name)
 	return -1;
 }
 
-static int
-find_key(int sec, const char *name)
+int
+config_find_key(int sec, const char *name)
 {
 	int k;
 
@@ -90,9 +86,8 @@ distance(const char *a, const char *b)
 	return row[lb];
 }
 
-/* "did you mean 'password'?" or the list of the section's keys. */
-static char *
-key_hint(int sec, const char *name)
+char *
+config_key_hint(int sec, const char *name)
 {
 	struct buf b = { 0 };
 	size_t best = 3;
@@ -138,7 +133,7 @@ read_line(char *str, int num, void *stream)
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if ((size_t)(n - (p - ld->line)) + 1 > (size_t)num) {
-		parse_problem(ld, "line too long (at most %d characters)", num - 3);
+		config_parse_problem(ld, "line too long (at most %d characters)", num - 3);
 		snprintf(str, (size_t)num, "\n");
 		return str;
 	}
@@ -147,9 +142,11 @@ read_line(char *str, int num, void *stream)
 		if (end != NULL) {
 			char *name = xstrndup(p + 1, (size_t)(end - p - 1));
 
-			if (find_section(name) < 0)
-				parse_problem(ld, "unknown section [%s] (sections: [moodle], "
-				    "[discord], [schedule], [state], [http])", name);
+			if (config_route_header(name))
+				config_route_pair(ld, name, NULL, NULL);
+			else if (find_section(name) < 0)
+				config_parse_problem(ld, "unknown section [%s] (sections: [moodle], "
+				    "[discord], [route NAME], [schedule], [state], [http])", name);
 			free(name);
 		}
 	}
@@ -166,8 +163,12 @@ on_pair(void *user, const char *section, const char *name, const char *value)
 	char *hint;
 
 	if (*section == '\0') {
-		parse_problem(ld, "key '%s' comes before any [section]; put it under "
+		config_parse_problem(ld, "key '%s' comes before any [section]; put it under "
 		    "the section it belongs to", name);
+		return 1;
+	}
+	if (config_route_header(section)) {
+		config_route_pair(ld, section, name, value);
 		return 1;
 	}
 	sec = find_section(section);
@@ -176,19 +177,19 @@ on_pair(void *user, const char *section, const char *name, const char *value)
 	if (strpbrk(name, " \t") != NULL) {
 		/* "url https://x" is read by inih as key "url https" (':' may
 		 * separate a key from its value). */
-		parse_problem(ld, "not a 'key = value' line nor a [section] header");
+		config_parse_problem(ld, "not a 'key = value' line nor a [section] header");
 		return 1;
 	}
-	k = find_key(sec, name);
+	k = config_find_key(sec, name);
 	if (k < 0) {
-		hint = key_hint(sec, name);
-		parse_problem(ld, "unknown key '%s' in [%s] (%s)", name, section_names[sec], hint);
+		hint = config_key_hint(sec, name);
+		config_parse_problem(ld, "unknown key '%s' in [%s] (%s)", name, section_names[sec], hint);
 		free(hint);
 		return 1;
 	}
 	r = &ld->raw[k];
 	if (r->val != NULL) {
-		parse_problem(ld, "[%s] %s: given twice (also on line %d); keep one",
+		config_parse_problem(ld, "[%s] %s: given twice (also on line %d); keep one",
 		    section_names[sec], keydefs[k].name, r->line);
 		return 1;
 	}
@@ -288,7 +289,7 @@ config_apply_env(struct config_loader *ld, struct err *e)
 				for (i = 0; rest[sl + 1 + i] != '\0' && i < sizeof key - 1; i++)
 					key[i] = (char)tolower((unsigned char)rest[sl + 1 + i]);
 				key[i] = '\0';
-				k = find_key(s, key);
+				k = config_find_key(s, key);
 			}
 			if (k < 0)
 				return err_set(e, MC_ERR_CONFIG, "environment: %s is not a setting "

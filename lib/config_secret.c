@@ -46,8 +46,9 @@ what_secret(enum key k)
 	    keydefs[k].group == G_TOKEN ? "token" : "webhook URL";
 }
 
-static enum mc_err
-secret_from_file(struct config_loader *ld, enum key k, char **out, struct err *e)
+enum mc_err
+config_secret_file(struct config_loader *ld, const char *path_value, const char *where,
+    const char *what, char **out, struct err *e)
 {
 	struct buf b = { 0 };
 	struct stat st;
@@ -56,21 +57,21 @@ secret_from_file(struct config_loader *ld, enum key k, char **out, struct err *e
 	int fd = -1;
 	enum mc_err rc;
 
-	rc = config_expand_path(ld, k, &path, e);
+	rc = config_expand(ld, path_value, where, &path, e);
 	if (rc != MC_OK)
 		return rc;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		rc = config_bad(ld, k, e, "cannot open %s: %s", path, strerror(errno));
+		rc = err_set(e, MC_ERR_CONFIG, "%s: cannot open %s: %s", where, path, strerror(errno));
 		goto free_path;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = config_bad(ld, k, e, "%s is not a regular file", path);
+		rc = err_set(e, MC_ERR_CONFIG, "%s: %s is not a regular file", where, path);
 		goto close_fd;
 	}
 	if (st.st_mode & (S_IRGRP | S_IROTH)) {
-		rc = config_bad(ld, k, e, "%s holds the %s and can be read by group or others; "
-		    "run: chmod 600 %s", path, what_secret(k), path);
+		rc = err_set(e, MC_ERR_CONFIG, "%s: %s holds the %s and can be read by group or "
+		    "others; run: chmod 600 %s", where, path, what, path);
 		goto close_fd;
 	}
 	while (b.len < SECRET_MAX) {
@@ -78,7 +79,8 @@ secret_from_file(struct config_loader *ld, enum key k, char **out, struct err *e
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = config_bad(ld, k, e, "cannot read %s: %s", path, strerror(errno));
+			rc = err_set(e, MC_ERR_CONFIG, "%s: cannot read %s: %s", where, path,
+			    strerror(errno));
 			goto wipe_buf;
 		}
 		if (n == 0)
@@ -89,7 +91,8 @@ secret_from_file(struct config_loader *ld, enum key k, char **out, struct err *e
 	}
 	*out = first_line(b.data != NULL ? b.data : "", b.len);
 	if (*out == NULL)
-		rc = config_bad(ld, k, e, "%s is empty; put the %s on its first line", path, what_secret(k));
+		rc = err_set(e, MC_ERR_CONFIG, "%s: %s is empty; put the %s on its first line", where,
+		    path, what);
 wipe_buf:
 	secret_buf_free(&b);
 	secret_wipe(chunk, sizeof chunk);
@@ -98,6 +101,19 @@ close_fd:
 free_path:
 	free(path);
 	return rc;
+}
+
+static enum mc_err
+secret_from_file(struct config_loader *ld, enum key k, char **out, struct err *e)
+{
+	char where[512];
+
+	if (ld->raw[k].env != NULL)
+		snprintf(where, sizeof where, "%s", ld->raw[k].env);
+	else
+		snprintf(where, sizeof where, "%s:%d: [%s] %s", ld->file, ld->raw[k].line,
+		    section_names[keydefs[k].sec], keydefs[k].name);
+	return config_secret_file(ld, ld->raw[k].val, where, what_secret(k), out, e);
 }
 
 /* Run password_command with /bin/sh -c; the first line it prints is the
@@ -264,6 +280,8 @@ config_read_secrets(struct config *cfg, struct err *e)
 			rc = config_check_webhook(ld, cfg, K_WEBHOOK_URL_FILE, cfg->webhook_url,
 			    "the URL in the file ", e);
 	}
+	if (rc == MC_OK && (ld->need & CONFIG_NEED_DISCORD))
+		rc = config_routes_read_secrets(ld, cfg, e);
 	/* kept for config_read_password */
 	if (rc == MC_OK && !(ld->need & CONFIG_LATER_PASSWORD)) {
 		config_loader_free(ld);

@@ -36,9 +36,10 @@ op_group(enum diff_op op)
 	case DIFF_FORGET: return 0;
 	case DIFF_DELETE: return 1;
 	case DIFF_EDIT:   return 2;
-	case DIFF_CREATE: return 3;
+	case DIFF_MOVE:   return 3;
+	case DIFF_CREATE: return 4;
 	}
-	return 4;
+	return 5;
 }
 
 static int
@@ -118,27 +119,46 @@ add_step(struct diff_plan *pl, enum diff_op op, const char *reason)
 	case DIFF_CREATE: pl->ncreate++; break;
 	case DIFF_EDIT:   pl->nedit++;   break;
 	case DIFF_DELETE: pl->ndelete++; break;
+	case DIFF_MOVE:   pl->nmove++;   break;
 	case DIFF_KEEP:
 	case DIFF_FORGET: break;
 	}
 	return st;
 }
 
+/* Was the webhook of the route p's messages were posted through
+ * changed? */
+static int
+route_changed(const struct diff_settings *s, const struct record *p)
+{
+	size_t i;
+
+	if (p->msg.route[0] == '\0')
+		return s->webhook_changed;
+	for (i = 0; i < s->nroutes_changed; i++)
+		if (strcmp(s->routes_changed[i], p->msg.route) == 0)
+			return 1;
+	return 0;
+}
+
 /* The stored record as this run sees it: with a new webhook, the old
  * message ids mean nothing and are dropped. */
 static void
-stored_view(const struct record *p, int webhook_changed, struct record *r, int *forgot)
+stored_view(const struct record *p, const struct diff_settings *s, struct record *r,
+    int *forgot)
 {
 	event_copy(&r->ev, &p->ev);
 	r->msg = p->msg;
 	*forgot = 0;
-	if (!webhook_changed)
+	if (!route_changed(s, p))
 		return;
 	if (r->msg.msg_id[0] != '\0' || r->msg.ping_id[0] != '\0')
 		*forgot = 1;
 	r->msg.msg_id[0] = '\0';
 	r->msg.hash[0] = '\0';
 	r->msg.ping_id[0] = '\0';
+	r->msg.ping_old[0] = '\0';
+	r->msg.thread_id[0] = '\0';
 	if (r->msg.ping == PING_SENT)
 		r->msg.ping = PING_DONE;
 }
@@ -146,7 +166,7 @@ stored_view(const struct record *p, int webhook_changed, struct record *r, int *
 static int
 has_message(const struct record *r)
 {
-	return r->msg.msg_id[0] != '\0' || r->msg.ping_id[0] != '\0';
+	return r->msg.msg_id[0] != '\0' || r->msg.ping_id[0] != '\0' || r->msg.ping_old[0] != '\0';
 }
 
 /* Stored and wanted: the record keeps its message data, takes the new
@@ -159,10 +179,11 @@ decide_both(struct diff_plan *pl, const struct diff_want *w, const struct record
 	struct diff_step *st;
 	int forgot;
 
-	stored_view(p, s->webhook_changed, &r, &forgot);
-	if (now >= event_end(w->ev, s->meeting_minutes)) {
+	stored_view(p, s, &r, &forgot);
+	if (w->route == NULL || now >= event_end(w->ev, s->meeting_minutes)) {
 		/* shown with Moodle's data now: why it is over */
-		st = add_step(pl, has_message(&r) ? DIFF_DELETE : DIFF_FORGET, "over");
+		st = add_step(pl, has_message(&r) ? DIFF_DELETE : DIFF_FORGET,
+		    w->route == NULL ? "no route takes its course" : "over");
 		st->rec.msg = r.msg;
 		event_copy(&st->rec.ev, w->ev);
 		st->rec.ev.missing = r.ev.missing;
@@ -188,6 +209,20 @@ decide_both(struct diff_plan *pl, const struct diff_want *w, const struct record
 				st->rec.msg.ping = PING_DONE;
 		}
 		memcpy(st->rec.msg.hash, w->hash, sizeof st->rec.msg.hash);
+		snprintf(st->rec.msg.route, sizeof st->rec.msg.route, "%s", w->route);
+		st->rec.msg.thread_id[0] = '\0';
+		return;
+	}
+	if (strcmp(r.msg.route, w->route) != 0) {
+		st = add_step(pl, DIFF_MOVE, "");
+		snprintf(st->reason, sizeof st->reason, "its course goes to %s%s now",
+		    *w->route ? "route " : "[discord]", w->route);
+		snprintf(st->to_route, sizeof st->to_route, "%s", w->route);
+		event_copy(&st->rec.ev, w->ev);
+		st->rec.ev.missing = 0;
+		st->rec.msg = r.msg;
+		memcpy(st->rec.msg.hash, w->hash, sizeof st->rec.msg.hash);
+		event_free(&r.ev);
 		return;
 	}
 	if (strcmp(r.msg.hash, w->hash) != 0) {
@@ -225,7 +260,7 @@ decide_gone(struct diff_plan *pl, const struct record *p, int64_t now,
 	struct diff_step *st;
 	int forgot;
 
-	stored_view(p, s->webhook_changed, &r, &forgot);
+	stored_view(p, s, &r, &forgot);
 	if (r.ev.start <= now) {
 		st = add_step(pl, has_message(&r) ? DIFF_DELETE : DIFF_FORGET,
 		    "over: gone from Moodle after its start");
@@ -249,12 +284,13 @@ decide_new(struct diff_plan *pl, const struct diff_want *w, int64_t now,
 {
 	struct diff_step *st;
 
-	if (now >= event_end(w->ev, s->meeting_minutes))
+	if (w->route == NULL || now >= event_end(w->ev, s->meeting_minutes))
 		return;
 	st = add_step(pl, DIFF_CREATE, "new");
 	event_copy(&st->rec.ev, w->ev);
 	st->rec.ev.missing = 0;
 	memcpy(st->rec.msg.hash, w->hash, sizeof st->rec.msg.hash);
+	snprintf(st->rec.msg.route, sizeof st->rec.msg.route, "%s", w->route);
 }
 
 void
@@ -281,10 +317,9 @@ diff_compute(const struct diff_want *want, size_t nwant,
 	if (np)
 		qsort(pv, np, sizeof *pv, by_rec_id);
 
-	if (s->webhook_changed)
-		for (i = 0; i < np; i++)
-			if (pv[i]->msg.msg_id[0] != '\0')
-				out->nforgotten++;
+	for (i = 0; i < np; i++)
+		if (pv[i]->msg.msg_id[0] != '\0' && route_changed(s, pv[i]))
+			out->nforgotten++;
 
 	i = j = 0;
 	while (i < nwant || j < np) {
@@ -339,6 +374,7 @@ diff_op_name(enum diff_op op)
 	case DIFF_DELETE: return "delete";
 	case DIFF_KEEP:   return "keep";
 	case DIFF_FORGET: return "forget";
+	case DIFF_MOVE:   return "move";
 	}
 	return "?";
 }

@@ -22,11 +22,18 @@
 struct diff_want {
 	const struct event *ev;   /* borrowed for the call */
 	char hash[17];
+	const char *route;        /* the route its course goes to: a [route]'s
+	                             name, "" = [discord]; NULL = no route takes
+	                             it (its message, if any, is deleted)     */
 };
 
 struct diff_settings {
 	int64_t meeting_minutes;  /* how long a conference without duration lasts */
-	int webhook_changed;      /* the webhook is not the one the state was made with */
+	int webhook_changed;      /* [discord]'s webhook is not the one the state
+	                             was made with                          */
+	const char *const *routes_changed; /* [route]s whose webhook is not the
+	                             one their messages were posted with    */
+	size_t nroutes_changed;
 };
 
 enum diff_op {
@@ -36,7 +43,10 @@ enum diff_op {
 	               * then remove rec.ev.id from the state                    */
 	DIFF_KEEP,    /* no Discord call: store rec (missing counter, event data,
 	               * or message ids forgotten)                               */
-	DIFF_FORGET   /* no Discord call: remove rec.ev.id from the state         */
+	DIFF_FORGET,  /* no Discord call: remove rec.ev.id from the state         */
+	DIFF_MOVE     /* its course now goes to another route: delete
+	               * rec.msg.msg_id and rec.msg.ping_id through rec.msg.route,
+	               * then post rec's body through to_route; store rec         */
 };
 
 struct diff_step {
@@ -46,6 +56,7 @@ struct diff_step {
 	 * DELETE, FORGET: the stored record to remove. */
 	struct record rec;
 	char reason[96];          /* for people: "new", "time changed", ... */
+	char to_route[33];        /* MOVE: the route it goes to now          */
 };
 
 /* The steps in the order they must be applied: first the steps without a
@@ -55,6 +66,7 @@ struct diff_plan {
 	struct diff_step *v;
 	size_t n, cap;
 	size_t ncreate, nedit, ndelete;  /* steps that cost one Discord call each */
+	size_t nmove;                    /* steps that cost two               */
 	size_t nforgotten;               /* message ids dropped for a new webhook */
 };
 
@@ -69,9 +81,12 @@ struct diff_plan {
  *     counter back to 0;
  *   - wanted and stored: no message yet: create; hash differs: edit;
  *     otherwise no call (a KEEP when stored data must change);
- *   - webhook changed: every stored message and ping id is forgotten
- *     without a call (KEEP/FORGET first) and every live conference is
- *     posted anew. */
+ *   - webhook changed (of [discord], or of a route): every stored message
+ *     and ping id of that route is forgotten without a call (KEEP/FORGET
+ *     first) and every live conference is posted anew;
+ *   - a wanted conference with a message posted through another route
+ *     than its course's now: MOVE; one that no route takes: deleted (or
+ *     forgotten when it has no message). */
 void diff_compute(const struct diff_want *want, size_t nwant,
     const struct record_list *prev, int64_t now,
     const struct diff_settings *s, struct diff_plan *out);
@@ -79,7 +94,7 @@ void diff_compute(const struct diff_want *want, size_t nwant,
 /* Free what the plan owns and zero it. */
 void diff_plan_free(struct diff_plan *p);
 
-/* "create", "edit", "delete", "keep", "forget". */
+/* "create", "edit", "delete", "keep", "forget", "move". */
 const char *diff_op_name(enum diff_op op);
 
 #endif

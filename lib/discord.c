@@ -458,6 +458,17 @@ classify(enum request kind, const char *msg_id, const struct http_response *r, s
 		rc = err_set(e, MC_ERR_CONFIG, "Discord refused the %s (403, %d %s): the webhook may not "
 		    "post there; check the channel's permissions, and [discord] thread_id (an archived "
 		    "or locked thread)", request_name[kind], code, *message ? message : "Forbidden");
+	} else if (r->status == 400 && code == 220001) {
+		/* A forum refuses a plain post: every post would be refused,
+		 * so the run stops here, not once per conference. */
+		rc = err_set(e, MC_ERR_CONFIG, "this webhook posts to a forum channel: set forum = yes "
+		    "(220001 %s)", *message ? message : "forum post without a thread");
+	} else if (r->status == 400 && code == 220003) {
+		rc = err_set(e, MC_ERR_CONFIG, "this webhook posts to a text channel, not a forum: "
+		    "remove forum = yes (220003 %s)", *message ? message : "not a forum");
+	} else if (r->status == 400 && code == 40067) {
+		rc = err_set(e, MC_ERR_CONFIG, "this forum requires a tag on each post: set tags to "
+		    "the id of one of its tags (40067 %s)", *message ? message : "a tag is required");
 	} else if (r->status == 400) {
 		struct buf path = { 0 }, what = { 0 };
 		int left = 3;
@@ -562,8 +573,9 @@ send_request(struct discord *d, enum request kind, const char *method, const cha
 	}
 }
 
+/* thread: the thread of this call, NULL = the client's. */
 static char *
-url_for(const struct discord *d, const char *tail, int wait)
+url_for(const struct discord *d, const char *tail, int wait, const char *thread)
 {
 	struct buf b = { 0 };
 	char sep = '?';
@@ -575,8 +587,10 @@ url_for(const struct discord *d, const char *tail, int wait)
 		buf_adds(&b, "?wait=true");
 		sep = '&';
 	}
-	if (d->thread_id != NULL)
-		buf_addf(&b, "%cthread_id=%s", sep, d->thread_id);
+	if (thread == NULL)
+		thread = d->thread_id;
+	if (thread != NULL)
+		buf_addf(&b, "%cthread_id=%s", sep, thread);
 	return buf_take(&b);
 }
 
@@ -627,12 +641,22 @@ check_msg_id(const char *msg_id, struct err *e)
 enum mc_err
 discord_post(struct discord *d, const char *body, char id_out[32], struct err *e)
 {
+	return discord_post_in(d, NULL, body, id_out, e);
+}
+
+enum mc_err
+discord_post_in(struct discord *d, const char *thread, const char *body, char id_out[32],
+    struct err *e)
+{
 	struct http_response r;
-	char *url = url_for(d, NULL, 1);
+	char *url;
 	json_object *o = NULL, *v;
 	enum mc_err rc;
 
 	id_out[0] = '\0';
+	if (thread != NULL && !snowflake_valid(thread))
+		return err_set(e, MC_ERR_DATA, "'%s' is not a Discord thread id", thread);
+	url = url_for(d, NULL, 1, thread);
 	rc = send_request(d, REQ_POST, "POST", url, body, &r, e);
 	free(url);
 	if (rc != MC_OK)
@@ -658,8 +682,8 @@ resp_free:
 
 /* PATCH or DELETE one message: both are safe to retry (call() does). */
 static enum mc_err
-message_call(struct discord *d, enum request kind, const char *method, const char *msg_id,
-    const char *body, struct err *e)
+message_call(struct discord *d, enum request kind, const char *method, const char *thread,
+    const char *msg_id, const char *body, struct err *e)
 {
 	struct http_response r;
 	char *tail, *url;
@@ -667,8 +691,10 @@ message_call(struct discord *d, enum request kind, const char *method, const cha
 
 	if (check_msg_id(msg_id, e) != MC_OK)
 		return e->kind;
+	if (thread != NULL && !snowflake_valid(thread))
+		return err_set(e, MC_ERR_DATA, "'%s' is not a Discord thread id", thread);
 	tail = xasprintf("/messages/%s", msg_id);
-	url = url_for(d, tail, 0);
+	url = url_for(d, tail, 0, thread);
 	free(tail);
 	rc = send_request(d, kind, method, url, body, &r, e);
 	free(url);
@@ -683,21 +709,40 @@ message_call(struct discord *d, enum request kind, const char *method, const cha
 enum mc_err
 discord_edit(struct discord *d, const char *msg_id, const char *body, struct err *e)
 {
-	return message_call(d, REQ_EDIT, "PATCH", msg_id, body, e);
+	return message_call(d, REQ_EDIT, "PATCH", NULL, msg_id, body, e);
 }
 
 enum mc_err
 discord_delete(struct discord *d, const char *msg_id, struct err *e)
 {
-	return message_call(d, REQ_DELETE, "DELETE", msg_id, NULL, e);
+	return message_call(d, REQ_DELETE, "DELETE", NULL, msg_id, NULL, e);
+}
+
+enum mc_err
+discord_edit_in(struct discord *d, const char *thread, const char *msg_id, const char *body,
+    struct err *e)
+{
+	return message_call(d, REQ_EDIT, "PATCH", thread, msg_id, body, e);
+}
+
+enum mc_err
+discord_delete_in(struct discord *d, const char *thread, const char *msg_id, struct err *e)
+{
+	return message_call(d, REQ_DELETE, "DELETE", thread, msg_id, NULL, e);
+}
+
+enum mc_err
+discord_remove_in(struct discord *d, const char *thread, const char *msg_id, struct err *e)
+{
+	enum mc_err rc = discord_delete_in(d, thread, msg_id, e);
+
+	return rc == MC_ERR_NOTFOUND ? MC_OK : rc;
 }
 
 enum mc_err
 discord_remove(struct discord *d, const char *msg_id, struct err *e)
 {
-	enum mc_err rc = discord_delete(d, msg_id, e);
-
-	return rc == MC_ERR_NOTFOUND ? MC_OK : rc;
+	return discord_remove_in(d, NULL, msg_id, e);
 }
 
 enum mc_err

@@ -59,6 +59,19 @@ const char *discord_webhook_id(const struct discord *d);
  * ban, deadline). */
 enum mc_err discord_post(struct discord *d, const char *body, char id_out[32], struct err *e);
 
+/* The same in thread (a forum post; NULL = the client's thread_id): post
+ * into it, or edit or delete one of its messages (Discord wants the
+ * thread of a message of a thread on every call). */
+enum mc_err discord_post_in(struct discord *d, const char *thread, const char *body,
+    char id_out[32], struct err *e);
+enum mc_err discord_edit_in(struct discord *d, const char *thread, const char *msg_id,
+    const char *body, struct err *e);
+enum mc_err discord_delete_in(struct discord *d, const char *thread, const char *msg_id,
+    struct err *e);
+/* discord_remove in thread (NULL = the client's). */
+enum mc_err discord_remove_in(struct discord *d, const char *thread, const char *msg_id,
+    struct err *e);
+
 /* Replace message msg_id with body.  MC_ERR_NOTFOUND when the message is
  * gone (10008: deleted in Discord); other errors as discord_post, but 5xx,
  * timeouts and lost connections are retried (3 tries, with backoff). */

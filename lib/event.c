@@ -118,6 +118,11 @@ static const struct field message_fields[] = {
 	FIELD(FIELD_CHARS, struct message, ping_id, "ping_id", sizeof ((struct message *)0)->ping_id),
 	FIELD(FIELD_PING, struct message, ping, "ping", 0),
 	FIELD(FIELD_INT, struct message, ping_at, "ping_at", 0),
+	FIELD(FIELD_INT, struct message, ping_offset, "ping_offset", 0),
+	FIELD(FIELD_INT, struct message, ping_sent_at, "ping_sent_at", 0),
+	FIELD(FIELD_CHARS, struct message, ping_old, "ping_old", sizeof ((struct message *)0)->ping_old),
+	FIELD(FIELD_CHARS, struct message, route, "route", sizeof ((struct message *)0)->route),
+	FIELD(FIELD_CHARS, struct message, thread_id, "thread_id", sizeof ((struct message *)0)->thread_id),
 };
 
 #define NFIELDS(t) (sizeof (t) / sizeof (t)[0])

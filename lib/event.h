@@ -34,12 +34,26 @@ enum ping_state {
 	PING_DONE          /* ping message deleted after the end, or skipped   */
 };
 
+/* The ping fields describe the conference's reminders (lib/remind.h):
+ * ping_id is the reminder message standing now, ping_offset and
+ * ping_sent_at the latest reminder posted, ping_old one it replaced and
+ * that is not deleted yet.  PING_SENT: a reminder stands (or the latest
+ * was sent); PING_CLAIMED: a run is posting the next one (ping_id, when
+ * set, still stands); PING_DONE: over, its last reminder deleted. */
 struct message {
 	char msg_id[32];        /* conference message snowflake, "" = none   */
 	char hash[17];          /* hex hash of the body sent, "" = none      */
-	char ping_id[32];       /* ping message snowflake, "" = none         */
+	char ping_id[32];       /* reminder message snowflake, "" = none     */
 	enum ping_state ping;
 	int64_t ping_at;        /* when the ping was claimed or sent          */
+	int64_t ping_offset;    /* minutes before the start of the latest
+	                           reminder posted; 0 = none yet              */
+	int64_t ping_sent_at;   /* when that reminder was posted              */
+	char ping_old[32];      /* a replaced reminder not yet deleted, or "" */
+	char route[33];         /* the route msg_id was posted through
+	                           ([route NAME]); "" = [discord]             */
+	char thread_id[32];     /* forum: the post (thread) holding msg_id and
+	                           the reminders; "" = none                   */
 };
 
 /* A conference as stored: the snapshot entry and its message data. */

@@ -841,11 +841,16 @@ moodle_whoami(const struct config *cfg, struct http *h, const char *token,
 void
 moodle_site_free(struct moodle_site *site)
 {
+	size_t i;
+
 	if (site == NULL)
 		return;
 	free(site->sitename);
 	free(site->release);
 	free(site->username);
 	free(site->fullname);
+	for (i = 0; i < site->nselected && site->selected != NULL; i++)
+		free(site->selected[i].shortname);
+	free(site->selected);
 	memset(site, 0, sizeof *site);
 }

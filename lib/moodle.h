@@ -50,6 +50,10 @@ struct moodle_site {
 	char *sitename, *release, *username, *fullname;
 	size_t ncourses;     /* courses the user is enrolled in              */
 	size_t nselected;    /* of those, the ones [moodle] courses selects  */
+	struct moodle_site_course {
+		int64_t id;
+		char *shortname;
+	} *selected;         /* those nselected, by id (check lists them)    */
 };
 
 /* Log in with cfg's username and password (login/token.php, service

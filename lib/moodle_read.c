@@ -249,7 +249,15 @@ moodle_read_courses(const struct config *cfg, json_object *j, struct moodle_site
 		out->v[out->n++] = co;
 	}
 	qsort(out->v, out->n, sizeof *out->v, cmp_course);
+	for (i = 0; site->selected != NULL && i < site->nselected; i++)
+		free(site->selected[i].shortname);
+	free(site->selected);
 	site->nselected = out->n;
+	site->selected = xcalloc(out->n ? out->n : 1, sizeof *site->selected);
+	for (i = 0; i < out->n; i++) {
+		site->selected[i].id = out->v[i].id;
+		site->selected[i].shortname = xstrdup(out->v[i].shortname ? out->v[i].shortname : "");
+	}
 	return MC_OK;
 }
 

@@ -1,4 +1,5 @@
 #include "render.h"
+#include "route.h"
 
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -233,8 +234,10 @@ finish(json_object *root)
 	return s;
 }
 
-char *
-render_conference(const struct event *ev, const struct render_opts *o)
+/* The conference message as a JSON object; closed: a word that opens
+ * its description (NULL = none). */
+static json_object *
+conference(const struct event *ev, const struct render_opts *o, const char *closed)
 {
 	json_object *root = json_object_new_object();
 	json_object *embeds = json_object_new_array();
@@ -251,9 +254,13 @@ render_conference(const struct event *ev, const struct render_opts *o)
 
 	snprintf(when, sizeof when, "<t:%" PRId64 ":F> (<t:%" PRId64 ":R>)", ev->start, ev->start);
 	fixed = strlen(when);
+	if (closed != NULL) {
+		buf_addf(&desc, "**%s**\n", closed);
+		fixed += strlen(closed) + 5;
+	}
 	buf_adds(&desc, "**");
 	if (add_text(&desc, ev->course_name, 1, LIM_DESCRIPTION - fixed - 5) == 0)
-		desc.len = 0;
+		desc.len = closed != NULL ? strlen(closed) + 5 : 0;
 	else
 		buf_adds(&desc, "**\n");
 	buf_adds(&desc, when);
@@ -287,6 +294,42 @@ render_conference(const struct event *ev, const struct render_opts *o)
 	buf_free(&title);
 	buf_free(&desc);
 	buf_free(&footer);
+	return root;
+}
+
+char *
+render_conference(const struct event *ev, const struct render_opts *o)
+{
+	return finish(conference(ev, o, NULL));
+}
+
+char *
+render_conference_closed(const struct event *ev, const struct render_opts *o, const char *word)
+{
+	return finish(conference(ev, o, word));
+}
+
+char *
+render_conference_post(const struct event *ev, const struct render_opts *o)
+{
+	json_object *root = conference(ev, o, NULL);
+	size_t i;
+
+	if (o != NULL && o->silent)
+		json_object_object_add(root, "flags", json_object_new_int(RENDER_FLAG_SILENT));
+	if (o != NULL && o->forum) {
+		char *name = route_thread_name(ev->course_short, ev->name);
+
+		add_string(root, "thread_name", name);
+		free(name);
+		if (o->ntags > 0) {
+			json_object *tags = json_object_new_array();
+
+			for (i = 0; i < o->ntags; i++)
+				json_object_array_add(tags, json_object_new_string(o->tags[i]));
+			json_object_object_add(root, "applied_tags", tags);
+		}
+	}
 	return finish(root);
 }
 

@@ -21,7 +21,16 @@
 struct render_opts {
 	const char *role_id;   /* role to ping (digits), NULL or "" = none  */
 	const char *username;  /* name shown on messages, NULL or "" = the webhook's */
+	int silent;            /* conference posts: SUPPRESS_NOTIFICATIONS   */
+	int forum;             /* conference posts open a forum post          */
+	char *const *tags;     /* forum tag ids for that post                 */
+	size_t ntags;
 };
+
+/* Discord's message flag SUPPRESS_NOTIFICATIONS: the message notifies no
+ * one (no push, no desktop notification); it still counts as unread.  A
+ * webhook may set it on a post only (an edit notifies no one new anyway). */
+#define RENDER_FLAG_SILENT 4096
 
 /* The conference message: one embed whose title is ev->name linked to
  * ev->url, description "**course name**\n<t:START:F> (<t:START:R>)",
@@ -30,12 +39,27 @@ struct render_opts {
  * left out.  o may be NULL.  Returns a new string; caller frees. */
 char *render_conference(const struct event *ev, const struct render_opts *o);
 
+/* The post of the conference message: render_conference's body, with
+ * "flags": RENDER_FLAG_SILENT when o->silent, and in a forum (o->forum)
+ * "thread_name" (route_thread_name: "COURSE · NAME", at most 100) and
+ * "applied_tags" (o->tags, when any), so that the post opens a forum post
+ * whose first message it is.  Edits send render_conference's body, which
+ * is also what render_hash is taken of.  Returns a new string. */
+char *render_conference_post(const struct event *ev, const struct render_opts *o);
+
 /* The ping message: content "<@&ROLE> **name** (course) starts <t:START:R>
  * <url>" ("started" when now >= start), allowed_mentions
  * {"parse": [], "roles": ["ROLE"]} (no "roles" without a role; a role_id
  * that is not a Discord id (snowflake_valid) counts as none).  Returns a new string; caller
  * frees. */
 char *render_ping(const struct event *ev, const struct render_opts *o, int64_t now);
+
+/* The first message of a forum post whose conference is over or gone,
+ * which a webhook can neither delete nor archive: render_conference's
+ * body with its description opening "**WORD**" (e.g. "Ended",
+ * "Cancelled"), for an edit.  Returns a new string. */
+char *render_conference_closed(const struct event *ev, const struct render_opts *o,
+    const char *word);
 
 /* FNV-1a 64 of body as 16 lowercase hex digits and a NUL. */
 void render_hash(const char *body, char out[17]);

@@ -1,84 +1,70 @@
-/* ping_plan: the ping window and the cleanup of ping messages. */
+/* ping_plan: the reminders due in a ping run.  See ping_plan.h. */
 #include "ping_plan.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 void
-ping_plan_window(int64_t now, int64_t ping_minutes, int64_t meeting_minutes,
-    int64_t *from, int64_t *to)
+ping_plan_state(const struct message *m, struct remind_state *out)
 {
-	int64_t back = (meeting_minutes + ping_minutes) * 60;
-
-	if (back < PING_PLAN_MIN_LOOKBACK)
-		back = PING_PLAN_MIN_LOOKBACK;
-	*from = now - back;
-	*to = now + ping_minutes * 60 + 1;
-}
-
-static void
-add(struct ping_plan *p, size_t *cap, size_t rec, enum ping_step_kind kind, int replace)
-{
-	if (p->n == *cap) {
-		*cap = *cap ? *cap * 2 : 4;
-		p->v = xrealloc(p->v, *cap * sizeof *p->v);
+	memset(out, 0, sizeof *out);
+	out->sent = m->ping_offset;
+	out->sent_at = m->ping_sent_at;
+	if (m->ping == PING_SENT || m->ping == PING_CLAIMED)
+		memcpy(out->id, m->ping_id, sizeof out->id);
+	if (m->ping == PING_CLAIMED) {
+		out->claim = 1;
+		out->claim_at = m->ping_at;
 	}
-	p->v[p->n].rec = rec;
-	p->v[p->n].kind = kind;
-	p->v[p->n].replace = replace;
-	p->n++;
-}
-
-int
-ping_plan_in_window(const struct event *ev, int64_t now, int64_t ping_minutes,
-    int64_t meeting_minutes, enum ping_step_kind *kind)
-{
-	int64_t lead = ping_minutes * 60;
-
-	if (ev->start - lead <= now && now < ev->start) {
-		*kind = STEP_PING;
-		return 1;
-	}
-	if (ev->start <= now && now < ev->start + lead &&
-	    now < event_end(ev, meeting_minutes)) {
-		*kind = STEP_PING_STARTED;
-		return 1;
-	}
-	return 0;
-}
-
-int
-ping_plan_to_delete(const struct record *r, int64_t now, int64_t meeting_minutes)
-{
-	return r->msg.ping == PING_SENT && now >= event_end(&r->ev, meeting_minutes);
-}
-
-int
-ping_plan_moved(const struct record *r, int64_t ping_minutes)
-{
-	return r->msg.ping == PING_SENT && r->msg.ping_at < r->ev.start - ping_minutes * 60;
+	memcpy(out->old_id, m->ping_old, sizeof out->old_id);
+	out->done = m->ping == PING_DONE;
 }
 
 void
-ping_plan_make(const struct record_list *recs, int64_t now, int64_t ping_minutes,
-    int64_t meeting_minutes, struct ping_plan *out)
+ping_plan_window(int64_t now, int64_t largest, int64_t smallest, int64_t meeting_minutes,
+    int64_t *from, int64_t *to)
 {
-	enum ping_step_kind kind;
+	struct remind_offsets o = { 0 };
+
+	if (largest > 0) {
+		o.m[o.n++] = largest;
+		if (smallest > 0 && smallest < largest)
+			o.m[o.n++] = smallest;
+	}
+	remind_window(&o, meeting_minutes, now, from, to);
+}
+
+void
+ping_plan_make(const struct record_list *recs, const struct remind_offsets *const *offs,
+    int64_t now, int64_t meeting_minutes, struct ping_plan *out)
+{
 	size_t i, cap = 0;
+	int pass;
 
 	memset(out, 0, sizeof *out);
-	for (i = 0; i < recs->n; i++) {
-		const struct record *r = &recs->v[i];
-		int moved = ping_plan_moved(r, ping_minutes);
+	/* Posts first, by start (they are due now), then the deletes. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < recs->n; i++) {
+			const struct record *r = &recs->v[i];
+			struct remind_state st;
+			struct remind_due due;
 
-		if ((moved || protocol_claimable(&r->msg, now)) &&
-		    ping_plan_in_window(&r->ev, now, ping_minutes, meeting_minutes, &kind))
-			add(out, &cap, i, kind, moved);
+			/* A route gone from the config: sync removes its messages. */
+			if (offs[i] == NULL)
+				continue;
+			ping_plan_state(&r->msg, &st);
+			if (!remind_plan(&st, offs[i], r->ev.start, event_end(&r->ev, meeting_minutes),
+			    now, &due) || due.post != (pass == 0))
+				continue;
+			if (out->n == cap) {
+				cap = cap ? cap * 2 : 4;
+				out->v = xrealloc(out->v, cap * sizeof *out->v);
+			}
+			out->v[out->n].rec = i;
+			out->v[out->n].due = due;
+			out->n++;
+		}
 	}
-	out->npings = out->n;
-	for (i = 0; i < recs->n; i++)
-		if (ping_plan_to_delete(&recs->v[i], now, meeting_minutes))
-			add(out, &cap, i, STEP_DELETE_PING, 0);
 }
 
 void

@@ -11,11 +11,13 @@
 int
 protocol_claimable(const struct message *m, int64_t now)
 {
-	if (m->ping == PING_NONE)
-		return 1;
+	if (m->ping == PING_DONE)
+		return 0;
+	if (m->ping != PING_CLAIMED)
+		return 1;	/* none, or a reminder sent: the next may be claimed */
 	/* ping_at comes from the file: whatever it holds, no overflow (a
 	 * claim from the far future stays held) */
-	return m->ping == PING_CLAIMED && m->ping_at <= INT64_MAX - PROTOCOL_STALE_CLAIM &&
+	return m->ping_at <= INT64_MAX - PROTOCOL_STALE_CLAIM &&
 	    m->ping_at + PROTOCOL_STALE_CLAIM < now;
 }
 
@@ -57,7 +59,8 @@ step_sync_remove(struct store *s, MDB_txn *txn, void *arg, struct err *e)
 	if (rc != 0)
 		return rc;
 	pinging = (m.ping == PING_CLAIMED && !protocol_claimable(&m, a->now)) ||
-	    (m.ping_id[0] != '\0' && strcmp(m.ping_id, a->ping_deleted) != 0);
+	    (m.ping_id[0] != '\0' && m.ping != PING_DONE && strcmp(m.ping_id, a->ping_deleted) != 0) ||
+	    m.ping_old[0] != '\0';
 	if (!pinging) {
 		*a->removed = 1;
 		return store_txn_remove(s, txn, a->id, e);
@@ -80,11 +83,11 @@ protocol_sync_remove(struct store *s, int64_t id, const char *ping_deleted, int6
 
 /* ---- ping ---- */
 
-enum ping_move { MOVE_CLAIM, MOVE_SENT, MOVE_REOPEN, MOVE_DONE };
+enum ping_move { MOVE_CLAIM, MOVE_SENT, MOVE_OLD_GONE, MOVE_UNCLAIM, MOVE_DONE };
 
 struct ping_write {
 	enum ping_move move;
-	int64_t id, now;
+	int64_t id, now, offset;
 	const char *ping_id;
 	int *won;
 };
@@ -108,21 +111,32 @@ step_ping(struct store *s, MDB_txn *txn, void *arg, struct err *e)
 		if (!protocol_claimable(&m, a->now))
 			return TXN_NOCHANGE;
 		m.ping = PING_CLAIMED;
+		m.ping_at = a->now;
 		break;
 	case MOVE_SENT:
+		if (m.ping_id[0] != '\0' && m.ping != PING_DONE)
+			memcpy(m.ping_old, m.ping_id, sizeof m.ping_old);
+		snprintf(m.ping_id, sizeof m.ping_id, "%s", a->ping_id);
 		m.ping = PING_SENT;
+		m.ping_at = m.ping_sent_at = a->now;
+		m.ping_offset = a->offset;
 		break;
-	case MOVE_REOPEN:
-		m.ping = PING_NONE;
+	case MOVE_OLD_GONE:
+		if (strcmp(m.ping_old, a->ping_id) != 0)
+			return TXN_NOCHANGE;
+		m.ping_old[0] = '\0';
+		break;
+	case MOVE_UNCLAIM:
+		if (m.ping != PING_CLAIMED)
+			return TXN_NOCHANGE;
+		m.ping = m.ping_id[0] != '\0' ? PING_SENT : PING_NONE;
+		m.ping_at = m.ping_sent_at;
 		break;
 	case MOVE_DONE:
 		m.ping = PING_DONE;
+		m.ping_at = a->now;
 		break;
 	}
-	m.ping_at = a->now;
-	m.ping_id[0] = '\0';
-	if (a->ping_id != NULL)
-		snprintf(m.ping_id, sizeof m.ping_id, "%s", a->ping_id);
 	rc = store_txn_put_message(s, txn, a->id, &m);
 	if (rc == 0 && a->won != NULL)
 		*a->won = 1;
@@ -132,7 +146,7 @@ step_ping(struct store *s, MDB_txn *txn, void *arg, struct err *e)
 enum mc_err
 protocol_ping_claim(struct store *s, int64_t id, int64_t now, int *won, struct err *e)
 {
-	struct ping_write a = { MOVE_CLAIM, id, now, NULL, won };
+	struct ping_write a = { MOVE_CLAIM, id, now, 0, NULL, won };
 	enum mc_err rc;
 
 	*won = 0;
@@ -143,27 +157,34 @@ protocol_ping_claim(struct store *s, int64_t id, int64_t now, int *won, struct e
 }
 
 enum mc_err
-protocol_ping_sent(struct store *s, int64_t id, const char *ping_id, int64_t now,
-    struct err *e)
+protocol_ping_sent(struct store *s, int64_t id, const char *ping_id, int64_t offset,
+    int64_t now, struct err *e)
 {
-	struct ping_write a = { MOVE_SENT, id, now, ping_id, NULL };
+	struct ping_write a = { MOVE_SENT, id, now, offset, ping_id, NULL };
 
 	return store_txn_write(s, step_ping, &a, e);
 }
 
 enum mc_err
-protocol_ping_reopen(struct store *s, int64_t id, struct err *e)
+protocol_ping_old_gone(struct store *s, int64_t id, const char *old_id, struct err *e)
 {
-	struct ping_write a = { MOVE_REOPEN, id, 0, NULL, NULL };
+	struct ping_write a = { MOVE_OLD_GONE, id, 0, 0, old_id, NULL };
 
 	return store_txn_write(s, step_ping, &a, e);
 }
 
 enum mc_err
-protocol_ping_done(struct store *s, int64_t id, const char *ping_id, int64_t now,
-    struct err *e)
+protocol_ping_unclaim(struct store *s, int64_t id, struct err *e)
 {
-	struct ping_write a = { MOVE_DONE, id, now, ping_id, NULL };
+	struct ping_write a = { MOVE_UNCLAIM, id, 0, 0, NULL, NULL };
+
+	return store_txn_write(s, step_ping, &a, e);
+}
+
+enum mc_err
+protocol_ping_done(struct store *s, int64_t id, int64_t now, struct err *e)
+{
+	struct ping_write a = { MOVE_DONE, id, now, 0, NULL, NULL };
 
 	return store_txn_write(s, step_ping, &a, e);
 }

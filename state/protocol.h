@@ -6,24 +6,31 @@
  * a sync and a ping, so each write below reads the record again inside its
  * own write transaction and changes only its own run's fields.
  *
- * The ping states of a conference, and which run moves them (function):
+ * The ping states of a conference (its reminders, lib/remind.h: ping_id
+ * is the reminder standing, ping_offset and ping_sent_at the latest one
+ * posted, ping_old one it replaced and not yet deleted), and which run
+ * moves them (function):
  *
  *   from      to        run   function               when
- *   NONE      CLAIMED   ping  protocol_ping_claim    in its ping window
+ *   NONE      CLAIMED   ping  protocol_ping_claim    a reminder is due
+ *   SENT      CLAIMED   ping  protocol_ping_claim    the next one is due
+ *                                                    (ping_id still stands)
  *   CLAIMED   CLAIMED   ping  protocol_ping_claim    the claim is stale
  *                                                    (its run was killed)
- *   CLAIMED   SENT      ping  protocol_ping_sent     ping message posted
- *   CLAIMED   NONE      ping  protocol_ping_reopen   post failed, or no
- *                                                    longer due
- *   SENT      NONE      ping  protocol_ping_reopen   moved later: its ping
- *                                                    message deleted
- *   SENT      DONE      ping  protocol_ping_done     over: ping message
+ *   CLAIMED   SENT      ping  protocol_ping_sent     reminder posted; the
+ *                                                    one standing moves to
+ *                                                    ping_old
+ *   any       the same  ping  protocol_ping_old_gone ping_old deleted
+ *   CLAIMED   SENT/NONE ping  protocol_ping_unclaim  post failed, or no
+ *                                                    longer due (SENT when
+ *                                                    a reminder stands)
+ *   SENT      DONE      ping  protocol_ping_done     over: its reminder
  *                                                    deleted
  *   any       the same  sync  protocol_sync_put      sync's fields only
  *   any       removed   sync  protocol_sync_remove   unless a ping run has
- *        a part in it (a fresh claim, or a ping message sync did not
- *        delete): then the record stays without its conference message,
- *        and the next sync deletes the ping message that run records.
+ *        a part in it (a fresh claim, or a reminder sync did not delete):
+ *        then the record stays without its conference message, and the
+ *        next sync deletes the reminder that run records.
  *
  * A new webhook makes every stored id meaningless: sync then writes and
  * removes whole records (store_put, store_remove), ping fields included.
@@ -44,7 +51,8 @@
  * than none).  A fresh claim keeps sync from removing the record. */
 #define PROTOCOL_STALE_CLAIM 120
 
-/* May a ping run claim m at now: never pinged, or a stale claim? */
+/* May a ping run claim m at now: not over (DONE), and no claim or a
+ * stale one? */
 int protocol_claimable(const struct message *m, int64_t now);
 
 /* ---- sync's moves ---- */
@@ -70,19 +78,24 @@ enum mc_err protocol_sync_remove(struct store *s, int64_t id, const char *ping_d
 enum mc_err protocol_ping_claim(struct store *s, int64_t id, int64_t now, int *won,
     struct err *e);
 
-/* CLAIMED -> SENT: the ping message ping_id was posted at now.
+/* CLAIMED -> SENT: reminder ping_id, for offset minutes before the
+ * start, was posted at now; the one standing before moves to ping_old.
  * MC_ERR_NOTFOUND when the conference is no longer stored. */
-enum mc_err protocol_ping_sent(struct store *s, int64_t id, const char *ping_id, int64_t now,
+enum mc_err protocol_ping_sent(struct store *s, int64_t id, const char *ping_id, int64_t offset,
+    int64_t now, struct err *e);
+
+/* ping_old was old_id and that message is deleted now: ping_old = "".
+ * MC_ERR_NOTFOUND when not stored. */
+enum mc_err protocol_ping_old_gone(struct store *s, int64_t id, const char *old_id,
     struct err *e);
 
-/* Back to NONE, so the next run pings it: a claim whose post failed or
- * that is no longer due, or a sent ping whose message was deleted because
- * the conference moved later.  MC_ERR_NOTFOUND when not stored. */
-enum mc_err protocol_ping_reopen(struct store *s, int64_t id, struct err *e);
+/* Give up a claim whose post failed or that is no longer due: back to
+ * SENT when a reminder stands, else NONE.  MC_ERR_NOTFOUND when not
+ * stored. */
+enum mc_err protocol_ping_unclaim(struct store *s, int64_t id, struct err *e);
 
-/* SENT -> DONE: the ping message of a conference that is over was deleted
- * at now (ping_id kept for the record).  MC_ERR_NOTFOUND when not stored. */
-enum mc_err protocol_ping_done(struct store *s, int64_t id, const char *ping_id, int64_t now,
-    struct err *e);
+/* SENT -> DONE: the reminder of a conference that is over was deleted at
+ * now (ping_id kept for the record).  MC_ERR_NOTFOUND when not stored. */
+enum mc_err protocol_ping_done(struct store *s, int64_t id, int64_t now, struct err *e);
 
 #endif

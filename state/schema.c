@@ -3,9 +3,13 @@
  * schema itself. */
 #include "store_internal.h"
 
+#include <json-c/json.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "remind.h"
 
 const char *const store_db_names[4] = { "meta", "events", "messages", "by_start" };
 
@@ -44,15 +48,143 @@ main_db_survey(MDB_txn *txn, size_t *entries, int *foreign)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* Schema 1 -> 2 (moodlecord 0.2): the message data gains the reminders
+ * (ping_offset, ping_sent_at, ping_old), the route and the forum thread.
+ * Schema 1 held one ping per conference: a ping sent counts as the
+ * reminder of the offset it was sent at (remind_sent_offset), so no offset
+ * at or above it is sent again; route and thread are none ([discord]'s
+ * channel, which every schema-1 message went to). */
+/* A JSON object from an LMDB value (not NUL-terminated); NULL when it
+ * is none. */
+static json_object *
+json_of(const MDB_val *v)
+{
+	struct json_tokener *tok;
+	json_object *o = NULL;
+
+	if (v->mv_size > INT_MAX)
+		return NULL;
+	tok = json_tokener_new();
+	o = json_tokener_parse_ex(tok, v->mv_data, (int)v->mv_size);
+	if (json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+/* The schema-2 form of one schema-1 message value v of conference key k:
+ * *out, a new string; or TXN_FAILED (e filled) or an LMDB code. */
+static int
+message_1_to_2(struct store *s, MDB_txn *txn, const MDB_val *k, const MDB_val *v, char **out,
+    struct err *e)
+{
+	struct message m;
+	struct event ev;
+	MDB_val ek = *k, evv;
+	json_object *o, *ping;
+	int64_t offset = 0, sent_at = 0;
+	const char *text;
+	int rc;
+
+	rc = mdb_get(txn, s->events, &ek, &evv);
+	if (rc == MDB_NOTFOUND) {
+		store_damaged(s, e, "a message of schema 1 has no conference");
+		return TXN_FAILED;
+	}
+	if (rc != 0)
+		return rc;
+	if (event_from_json(evv.mv_data, evv.mv_size, &ev, e) != MC_OK) {
+		store_damaged(s, e, "a conference of schema 1 is unreadable");
+		return TXN_FAILED;
+	}
+	o = json_of(v);
+	if (o != NULL && json_object_object_get_ex(o, "ping", &ping) &&
+	    json_object_is_type(ping, json_type_string) &&
+	    strcmp(json_object_get_string(ping), "sent") == 0) {
+		sent_at = json_object_get_int64(json_object_object_get(o, "ping_at"));
+		offset = remind_sent_offset(ev.start, sent_at);
+	}
+	event_free(&ev);
+	if (o == NULL) {
+		store_damaged(s, e, "a message of schema 1 is unreadable");
+		return TXN_FAILED;
+	}
+	json_object_object_add(o, "ping_offset", json_object_new_int64(offset));
+	json_object_object_add(o, "ping_sent_at", json_object_new_int64(sent_at));
+	json_object_object_add(o, "ping_old", json_object_new_string(""));
+	json_object_object_add(o, "route", json_object_new_string(""));
+	json_object_object_add(o, "thread_id", json_object_new_string(""));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	rc = message_from_json(text, strlen(text), &m, e) == MC_OK ? 0 : TXN_FAILED;
+	json_object_put(o);
+	if (rc != 0) {
+		store_damaged(s, e, "a message of schema 1 is unreadable");
+		return rc;
+	}
+	*out = message_to_json(&m);
+	return 0;
+}
+
+/* Rewrite every message value in its schema-2 form: all read first,
+ * then written (a put under a cursor that walks the same database may
+ * move it). */
+static enum mc_err
+migrate_1_to_2(struct store *s, MDB_txn *txn, struct err *e)
+{
+	struct { unsigned char key[8]; char *json; } *todo = NULL;
+	size_t n = 0, i;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	rc = mdb_cursor_open(txn, s->messages, &cur);
+	if (rc != 0)
+		return store_lmdb_err(s, rc, "upgrade it", e);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8) {
+			rc = TXN_FAILED;
+			store_damaged(s, e, "a message key is not a conference id");
+			break;
+		}
+		todo = xrealloc(todo, (n + 1) * sizeof *todo);
+		memcpy(todo[n].key, k.mv_data, 8);
+		rc = message_1_to_2(s, txn, &k, &v, &todo[n].json, e);
+		if (rc != 0)
+			break;
+		n++;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	for (i = 0; i < n && rc == 0; i++) {
+		k.mv_size = 8;
+		k.mv_data = todo[i].key;
+		v.mv_size = strlen(todo[i].json);
+		v.mv_data = todo[i].json;
+		rc = mdb_put(txn, s->messages, &k, &v, 0);
+	}
+	for (i = 0; i < n; i++)
+		free(todo[i].json);
+	free(todo);
+	if (rc == TXN_FAILED)
+		return e->kind;
+	if (rc != 0)
+		return store_lmdb_err(s, rc, "upgrade it", e);
+	return MC_OK;
+}
+
 /* The migration steps: migrations[v] upgrades a file of schema v to
  * v + 1 inside the open write transaction (rewriting records as the new
- * codec wants them).  Schema 1 is the first moodlecord wrote, so there is
- * no step yet; the one to schema 2 goes in migrations[1], with
- * STORE_SCHEMA raised to 2. */
+ * codec wants them). */
 typedef enum mc_err (*migration_step)(struct store *s, MDB_txn *txn, struct err *e);
 
 static const migration_step migrations[STORE_SCHEMA] = {
-	NULL,   /* schema 0 was never written */
+	NULL,            /* schema 0 was never written */
+	migrate_1_to_2,
 };
 
 /* Upgrade a file of schema from to STORE_SCHEMA inside txn, one step at
@@ -204,6 +336,7 @@ schema_open(struct store *s, struct err *e)
 		mdb_txn_abort(txn);
 		return mrc;
 	}
+	s->schema_found = ver;
 	if (ver < STORE_SCHEMA) {
 		mdb_txn_abort(txn);
 		if (s->rdonly)

@@ -213,6 +213,19 @@ store_open_ex(const char *path, int flags, size_t mapsize, struct store **out, s
 		goto free_store;
 	}
 	rc = schema_open(s, e);
+	if (rc != MC_OK && s->rdonly && (flags & STORE_UPGRADE) && s->schema_found > 0 &&
+	    s->schema_found < STORE_SCHEMA) {
+		struct store *rw = NULL;
+
+		mdb_env_close(s->env);
+		free(s->path);
+		free(s);
+		rc = store_open_ex(path, 0, 0, &rw, e);
+		if (rc != MC_OK)
+			return rc;
+		store_close(rw);
+		return store_open_ex(path, flags & ~STORE_UPGRADE, mapsize, out, e);
+	}
 	if (rc != MC_OK)
 		goto close_env;
 	*out = s;
@@ -382,6 +395,13 @@ enum mc_err
 store_load_window(struct store *s, int64_t from, int64_t to, struct record_list *out,
     struct err *e)
 {
+	return store_load_window_where(s, from, to, NULL, NULL, out, e);
+}
+
+enum mc_err
+store_load_window_where(struct store *s, int64_t from, int64_t to, store_keep_fn keep,
+    void *arg, struct record_list *out, struct err *e)
+{
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	unsigned char kb[16];
@@ -414,6 +434,17 @@ store_load_window(struct store *s, int64_t from, int64_t to, struct record_list 
 		if (start >= to || start < 0)
 			break;
 		id = (int64_t)be64_get((const unsigned char *)k.mv_data + 8);
+		if (keep != NULL) {
+			struct message m;
+
+			rc = store_txn_get_message(s, txn, id, &m, e);
+			if (rc == 0 && !keep(arg, id, start, &m))
+				continue;
+			if (rc == TXN_FAILED) {
+				mrc = e->kind;
+				break;
+			}
+		}
 		rc = read_record(s, txn, id, &r, e);
 		if (rc == TXN_FAILED) {
 			mrc = e->kind;
@@ -625,6 +656,9 @@ store_txn_put_record(struct store *s, MDB_txn *txn, const struct record *r, int 
 		m.ping = old.ping;
 		memcpy(m.ping_id, old.ping_id, sizeof m.ping_id);
 		m.ping_at = old.ping_at;
+		m.ping_offset = old.ping_offset;
+		m.ping_sent_at = old.ping_sent_at;
+		memcpy(m.ping_old, old.ping_old, sizeof m.ping_old);
 	}
 	store_key_id(kb, r->ev.id);
 	json = event_to_json(&r->ev);
@@ -882,4 +916,32 @@ store_token_warned_put(struct store *s, int64_t day, struct err *e)
 
 	snprintf(v, sizeof v, "%lld", (long long)day);
 	return store_meta_put(s, META_TOKEN_WARNED, v, e);
+}
+
+/* A route's: "webhook_id route NAME"; [discord]'s ("" or NULL) as above. */
+static char *
+route_key(const char *route)
+{
+	return route != NULL && *route != '\0' ? xasprintf("%s route %s", META_WEBHOOK, route) :
+	    xstrdup(META_WEBHOOK);
+}
+
+enum mc_err
+store_route_webhook_get(struct store *s, const char *route, char **id, struct err *e)
+{
+	char *k = route_key(route);
+	enum mc_err rc = store_meta_get(s, k, id, e);
+
+	free(k);
+	return rc;
+}
+
+enum mc_err
+store_route_webhook_put(struct store *s, const char *route, const char *id, struct err *e)
+{
+	char *k = route_key(route);
+	enum mc_err rc = store_meta_put(s, k, id, e);
+
+	free(k);
+	return rc;
 }

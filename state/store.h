@@ -1,9 +1,9 @@
 /* store: the state in one LMDB file (MDB_NOSUBDIR; LMDB keeps its lock
- * file beside it as PATH-lock).  Named databases, schema "1":
+ * file beside it as PATH-lock).  Named databases, schema "2":
  *
- *   meta      "schema", "site", "webhook_id", "moodle_token" (the token
- *             kept from a password sign-in: "GOT TOKEN"), "token_warned"
- *             -> text ("last_sync", written
+ *   meta      "schema", "site", "webhook_id", "webhook_id route NAME",
+ *             "moodle_token" (the token kept from a password sign-in:
+ *             "GOT TOKEN"), "token_warned" -> text ("last_sync", written
  *             by moodlecord 0.1.0 and never read, may be present)
  *   events    8-byte big-endian event id -> event_to_json() of the event
  *   messages  8-byte big-endian event id -> message_to_json() of its
@@ -29,13 +29,16 @@
 #include "event.h"
 #include "util.h"
 
-#define STORE_SCHEMA 1
+#define STORE_SCHEMA 2
 
 struct store;
 
 enum {
 	STORE_RDONLY = 1, /* read only: never creates nor writes the data file */
-	STORE_CREATE = 2  /* create the file (0600) and its directory (0700)   */
+	STORE_CREATE = 2, /* create the file (0600) and its directory (0700)   */
+	STORE_UPGRADE = 4 /* with STORE_RDONLY: a file of an older schema is
+	                     upgraded first (opened read-write once), so the
+	                     first run of a new release may be any verb       */
 };
 
 /* Open the state file at path.  Without STORE_CREATE an absent file (or an
@@ -62,6 +65,13 @@ enum mc_err store_load_all(struct store *s, struct record_list *out, struct err 
 enum mc_err store_load_window(struct store *s, int64_t from, int64_t to,
     struct record_list *out, struct err *e);
 
+/* store_load_window, keeping only the conferences for which keep(arg,
+ * id, start, message data) says 1: the others' events are not even
+ * decoded (ping reads a day's worth of records every minute). */
+typedef int (*store_keep_fn)(void *arg, int64_t id, int64_t start, const struct message *m);
+enum mc_err store_load_window_where(struct store *s, int64_t from, int64_t to, store_keep_fn keep,
+    void *arg, struct record_list *out, struct err *e);
+
 /* The conference with this id: MC_OK and *out filled (caller frees
  * out->ev with event_free), or MC_ERR_NOTFOUND. */
 enum mc_err store_get(struct store *s, int64_t id, struct record *out, struct err *e);
@@ -78,6 +88,11 @@ enum mc_err store_remove(struct store *s, int64_t id, struct err *e);
 /* The id of the webhook the stored messages were posted with: *id is a
  * new string (caller frees), or NULL when none is recorded yet. */
 enum mc_err store_webhook_get(struct store *s, char **id, struct err *e);
+/* The same for the messages posted through route NAME (meta "webhook_id
+ * route NAME"; "" or NULL: [discord]'s, as store_webhook_get/put). */
+enum mc_err store_route_webhook_get(struct store *s, const char *route, char **id, struct err *e);
+enum mc_err store_route_webhook_put(struct store *s, const char *route, const char *id,
+    struct err *e);
 /* Record the webhook id the stored messages now belong to. */
 enum mc_err store_webhook_put(struct store *s, const char *id, struct err *e);
 

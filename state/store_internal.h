@@ -16,6 +16,7 @@ struct store {
 	MDB_dbi meta, events, messages, by_start;
 	int rdonly;
 	int schema;
+	int64_t schema_found;  /* the version the file records, 0 = none read */
 };
 
 /* What a transaction step returns beyond LMDB's codes (which are >= 0 or

@@ -147,9 +147,9 @@ fingerprint() {
 }
 
 @test "a state written by a newer moodlecord: exit 74" {
-	sed '/^ schema$/{n;s/.*/ 2/}' "$DATA/state-filled.dump" >"$T/newer.dump"
+	sed '/^ schema$/{n;s/.*/ 3/}' "$DATA/state-filled.dump" >"$T/newer.dump"
 	load_state "$T/newer.dump"
 	run "$MOODLECORD" -c "$CFG" dump
 	[ "$status" -eq 74 ]
-	[ "$output" = "moodlecord: dump: state file $STATE was written by a newer moodlecord (schema 2; this one knows 1): upgrade moodlecord" ]
+	[ "$output" = "moodlecord: dump: state file $STATE was written by a newer moodlecord (schema 3; this one knows 2): upgrade moodlecord" ]
 }

@@ -1,12 +1,17 @@
 /* fake_discord: Discord's webhook API on loopback, for tests.
  *
  *   fake_discord --port-file FILE [--webhook ID/TOKEN]... [--rate N/SECONDS]
- *                [--name NAME] [--channel ID]
+ *                [--name NAME] [--channel ID] [--hook-channel ID/CHANNEL]...
+ *                [--forum ID[,required]]...
  *
  * Binds 127.0.0.1 on a free port, writes the port to FILE when ready, exits
  * cleanly on SIGTERM or SIGINT.  --webhook registers a webhook (repeatable;
  * default 123456789012345678/fake-token); --rate sets every webhook's rate
- * limit (default 5/2: 5 calls per 2 seconds, decimals allowed: 5/0.5).
+ * limit (default 5/2: 5 calls per 2 seconds, decimals allowed: 5/0.5),
+ * each webhook counting in its own bucket.  --hook-channel gives webhook
+ * ID its own channel (default: --channel's), --forum makes webhook ID's
+ * channel a forum (required: a new post needs a tag); the rules are at
+ * "forum channels" below.
  *
  * Webhook API, answering as Discord's API v10 does, under /api/v10 only:
  *   GET    /api/v10/webhooks/ID/TOKEN                      the webhook object
@@ -24,13 +29,15 @@
  * {"_errors": [{"code", "message"}]}).  Every answer of a known webhook
  * has X-RateLimit-Limit/-Remaining/-Reset/-Reset-After/-Bucket; over the
  * limit: 429 {"message", "retry_after": float, "global"} with Retry-After
- * (whole seconds, rounded up) and X-RateLimit-Scope.  Messages form one
- * channel; ids are snowflake-like decimal strings, always increasing.
+ * (whole seconds, rounded up) and X-RateLimit-Scope.  /_fake/channel
+ * lists the messages of every webhook's channel together (each names its
+ * webhook_id and channel_id); ids are snowflake-like decimal strings,
+ * always increasing.
  * Messages carry mention_roles and mention_everyone as Discord would
  * compute who gets notified under the allowed_mentions sent.
  *
  * Admin API for tests (not counted as calls; answers JSON):
- *   GET  /_fake/channel   array of the messages now in the channel, oldest
+ *   GET  /_fake/channel   array of the messages now in the channels, oldest
  *                         first: Discord's message object plus
  *                         "allowed_mentions" (as last sent), "edited" (bool),
  *                         "thread_id" (string or null)
@@ -57,6 +64,10 @@
  *   POST /_fake/ratelimit[?n=1][&retry_after=0.5][&global=1]
  *                                       the next n calls answer 429
  *   POST /_fake/rate?limit=N&per=SECONDS  change the rate limit
+ *   GET  /_fake/threads   the forum posts: {"id", "parent_id", "webhook_id",
+ *                         "name", "applied_tags", "messages" (ids now in it)}
+ *   POST /_fake/load      body: an array of messages as /_fake/channel
+ *                         shows them, added to the channel as they are
  *   POST /_fake/reset                   empty channel and log, counters,
  *                                       faults off, webhooks restored
  * Call numbers count webhook calls only, from 1. */
@@ -462,7 +473,7 @@ iso8601_ok(const char *s)
 static void
 check_embed(json_object *errors, json_object *em, size_t idx, size_t *total)
 {
-	char ix[16];
+	char ix[24];
 	const char *p[4] = { "embeds", ix, NULL, NULL };
 	json_object *v;
 
@@ -517,7 +528,7 @@ check_embed(json_object *errors, json_object *em, size_t idx, size_t *total)
 			err_maxlen(errors, p, 3, 25);
 		for (i = 0; i < n; i++) {
 			json_object *f = json_object_array_get_idx(v, i);
-			char fx[16];
+			char fx[24];
 			const char *fp[5] = { "embeds", ix, "fields", fx, NULL };
 
 			snprintf(fx, sizeof fx, "%zu", i);
@@ -554,7 +565,7 @@ check_mentions(json_object *errors, json_object *am)
 			n = json_object_array_length(parse);
 			for (i = 0; i < n; i++) {
 				const char *s = json_object_get_string(json_object_array_get_idx(parse, i));
-				char ix[16];
+				char ix[24];
 				const char *pp[3] = { "allowed_mentions", "parse", ix };
 
 				snprintf(ix, sizeof ix, "%zu", i);
@@ -587,7 +598,7 @@ check_mentions(json_object *errors, json_object *am)
 			err_maxlen(errors, p, 2, 100);
 		for (k = 0; k < n; k++) {
 			json_object *id = json_object_array_get_idx(list, k);
-			char ix[16];
+			char ix[24];
 			const char *pp[3] = { "allowed_mentions", p[1], ix };
 
 			snprintf(ix, sizeof ix, "%zu", k);
@@ -882,6 +893,350 @@ bad_request(const char *message, int code, json_object *errors)
 	return o;
 }
 
+/* --- forum channels, channels per webhook, message flags ---
+ *
+ * Each webhook posts into a channel: --channel's by default, or its own
+ * (--hook-channel ID/CHANNEL).  --forum ID[,required] makes the channel of
+ * webhook ID a forum, as Discord answers for one (Execute Webhook, JSON
+ * error codes):
+ *   - a post must say where it goes: thread_name in the body opens a new
+ *     post (a thread) whose first message it is, ?thread_id= posts into an
+ *     existing post of that forum.  Neither: 400 220001; both: 400 220002;
+ *     a thread_id that is no post of this forum: 404 10003.
+ *   - thread_name on a webhook of a text channel: 400 220003.
+ *   - a forum that requires a tag refuses a new post without applied_tags:
+ *     400 40067.
+ *   - a thread's id is the id of its first message; the messages of a
+ *     thread (the first one included) are edited and deleted only with
+ *     ?thread_id= (else 404 10008).  Deleting the first message leaves
+ *     the thread; a webhook cannot delete, rename or archive a thread.
+ * Message flags: a post may set only SUPPRESS_EMBEDS (4),
+ * SUPPRESS_NOTIFICATIONS (4096) and IS_COMPONENTS_V2 (32768), anything
+ * else is 400 50035 at "flags"; an edit may not add
+ * SUPPRESS_NOTIFICATIONS (it notifies no one new) nor change
+ * IS_COMPONENTS_V2.  The leaf codes under "errors" for these are not
+ * documented: the fake's are its own. */
+
+#define FLAG_SUPPRESS_EMBEDS 4
+#define FLAG_SUPPRESS_NOTIFICATIONS 4096
+#define FLAG_COMPONENTS_V2 32768
+
+struct hookinfo {
+	char id[32];       /* the webhook's id                 */
+	char channel[32];  /* "" = the default channel         */
+	int forum;
+	int require_tag;
+};
+
+static struct {
+	struct hookinfo info[MAX_WEBHOOKS];
+	size_t n;
+	json_object *threads;  /* {"id", "parent_id", "webhook_id", "name",
+	                          "applied_tags"}, in creation order */
+} FX;
+
+static struct hookinfo *
+hookinfo_of(const char *id, int create)
+{
+	size_t i;
+
+	for (i = 0; i < FX.n; i++)
+		if (strcmp(FX.info[i].id, id) == 0)
+			return &FX.info[i];
+	if (!create || FX.n == MAX_WEBHOOKS || strlen(id) >= sizeof FX.info[0].id)
+		return NULL;
+	memset(&FX.info[FX.n], 0, sizeof FX.info[0]);
+	memcpy(FX.info[FX.n].id, id, strlen(id) + 1);
+	return &FX.info[FX.n++];
+}
+
+/* The channel webhook w posts into (a forum's id for a forum). */
+static const char *
+hook_channel(const struct webhook *w)
+{
+	const struct hookinfo *h = hookinfo_of(w->id, 0);
+
+	return h != NULL && h->channel[0] != '\0' ? h->channel : F.channel;
+}
+
+static json_object *
+find_thread(const char *id)
+{
+	size_t i, n = json_object_array_length(FX.threads);
+
+	for (i = 0; i < n; i++) {
+		json_object *t = json_object_array_get_idx(FX.threads, i);
+
+		if (strcmp(jstr(t, "id"), id) == 0)
+			return t;
+	}
+	return NULL;
+}
+
+/* The body keys of Execute Webhook that moodlecord's forum and quiet
+ * posts use, checked against the OpenAPI schema: thread_name (string or
+ * null, at most 100; Discord refuses an empty one), applied_tags (array or
+ * null of at most 5 snowflakes) on posts; flags (integer or null, only the
+ * three bits a webhook may set) on posts and edits. */
+static void
+check_post_extras(json_object *errors, json_object *body, int is_post)
+{
+	json_object *v;
+	const char *p[2] = { NULL, NULL };
+
+	p[0] = "flags";
+	v = jget(body, "flags");
+	if (v != NULL && !json_object_is_type(v, json_type_null)) {
+		if (!json_object_is_type(v, json_type_int))
+			err_at(errors, p, 1, "NUMBER_TYPE_COERCE", "Value is not int.");
+		else if ((json_object_get_int64(v) & ~(int64_t)(FLAG_SUPPRESS_EMBEDS |
+		    FLAG_SUPPRESS_NOTIFICATIONS | FLAG_COMPONENTS_V2)) != 0)
+			err_at(errors, p, 1, "MESSAGE_FLAGS_INVALID",
+			    "Only SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS and IS_COMPONENTS_V2 can be set.");
+	}
+	if (!is_post)
+		return;
+	p[0] = "thread_name";
+	v = jget(body, "thread_name");
+	if (v != NULL && !json_object_is_type(v, json_type_null)) {
+		size_t n = json_object_is_type(v, json_type_string) ? cplen(json_object_get_string(v)) : 0;
+
+		if (!json_object_is_type(v, json_type_string))
+			err_at(errors, p, 1, "BASE_TYPE_STRING", "Could not interpret value as string.");
+		else if (n < 1 || n > 100)
+			err_at(errors, p, 1, "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.");
+	}
+	p[0] = "applied_tags";
+	v = jget(body, "applied_tags");
+	if (v != NULL && !json_object_is_type(v, json_type_null)) {
+		size_t i, n;
+
+		if (!json_object_is_type(v, json_type_array)) {
+			err_at(errors, p, 1, "BASE_TYPE_ARRAY", "Could not interpret value as array.");
+			return;
+		}
+		n = json_object_array_length(v);
+		if (n > 5)
+			err_maxlen(errors, p, 1, 5);
+		for (i = 0; i < n; i++) {
+			json_object *id = json_object_array_get_idx(v, i);
+			char ix[24];
+			const char *pp[2] = { "applied_tags", ix };
+
+			snprintf(ix, sizeof ix, "%zu", i);
+			if (!json_object_is_type(id, json_type_string) ||
+			    !all_digits(json_object_get_string(id), 1, 20))
+				err_at(errors, pp, 2, "NUMBER_TYPE_COERCE", "Value is not snowflake.");
+		}
+	}
+}
+
+static int
+refuse(struct req *rq, unsigned status, const char *message, int code)
+{
+	rq->status = status;
+	rq->resp = resp_json(jerror(message, code));
+	return -1;
+}
+
+/* Where a post of webhook w goes, by the forum rules above: 0 to carry it
+ * out, -1 with rq's answer set. */
+static int
+post_place_check(struct req *rq, const struct webhook *w, json_object *body)
+{
+	const struct hookinfo *h = hookinfo_of(w->id, 0);
+	json_object *name = jget(body, "thread_name"), *tags = jget(body, "applied_tags");
+	int has_name = name != NULL && !json_object_is_type(name, json_type_null);
+	json_object *t;
+
+	if (h == NULL || !h->forum) {
+		if (has_name)
+			return refuse(rq, 400, "Webhooks can only create threads in forum channels", 220003);
+		return 0;
+	}
+	if (!has_name && rq->thread == NULL)
+		return refuse(rq, 400, "Webhooks posted to forum channels must have a thread_name or thread_id",
+		    220001);
+	if (has_name && rq->thread != NULL)
+		return refuse(rq, 400,
+		    "Webhooks posted to forum channels cannot have both a thread_name and thread_id", 220002);
+	if (rq->thread != NULL) {
+		t = find_thread(rq->thread);
+		if (t == NULL || strcmp(jstr(t, "parent_id"), hook_channel(w)) != 0)
+			return refuse(rq, 404, "Unknown Channel", 10003);
+		return 0;
+	}
+	if (h->require_tag && (tags == NULL || !json_object_is_type(tags, json_type_array) ||
+	    json_object_array_length(tags) == 0))
+		return refuse(rq, 400, "A tag is required to create a forum post in this channel", 40067);
+	return 0;
+}
+
+/* Place the new message m of webhook w: its channel, its thread (a new
+ * forum post opens one with m's id), its flags. */
+static void
+post_place(const struct webhook *w, json_object *body, const char *thread, json_object *m)
+{
+	json_object *name = jget(body, "thread_name"), *flags = jget(body, "flags");
+	const char *id = jstr(m, "id");
+
+	if (flags != NULL && json_object_is_type(flags, json_type_int))
+		json_object_object_add(m, "flags", json_object_new_int64(json_object_get_int64(flags)));
+	if (name != NULL && json_object_is_type(name, json_type_string)) {
+		json_object *t = json_object_new_object(), *tags = jget(body, "applied_tags");
+
+		json_object_object_add(t, "id", json_object_new_string(id));
+		json_object_object_add(t, "parent_id", json_object_new_string(hook_channel(w)));
+		json_object_object_add(t, "webhook_id", json_object_new_string(w->id));
+		json_object_object_add(t, "name", json_object_new_string(json_object_get_string(name)));
+		json_object_object_add(t, "applied_tags", tags != NULL && json_object_is_type(tags, json_type_array) ?
+		    copy_of(tags) : json_object_new_array());
+		json_object_array_add(FX.threads, t);
+		json_object_object_add(m, "channel_id", json_object_new_string(id));
+		json_object_object_add(m, "thread_id", json_object_new_string(id));
+		json_object_object_add(m, "position", json_object_new_int(0));
+	} else {
+		json_object_object_add(m, "channel_id", json_object_new_string(thread ? thread : hook_channel(w)));
+	}
+}
+
+/* An edit's flags against the message's (m): 0 and the new flags set in
+ * next, or -1 with errors filled. */
+static int
+edit_flags(json_object *m, json_object *body, json_object *next, json_object *errors)
+{
+	json_object *v = jget(body, "flags"), *old = jget(m, "flags");
+	int64_t had = old != NULL ? json_object_get_int64(old) : 0, want;
+	const char *p[1] = { "flags" };
+
+	if (v == NULL || json_object_is_type(v, json_type_null))
+		return 0;
+	want = json_object_get_int64(v);
+	if ((want & FLAG_SUPPRESS_NOTIFICATIONS) && !(had & FLAG_SUPPRESS_NOTIFICATIONS)) {
+		err_at(errors, p, 1, "MESSAGE_FLAGS_INVALID", "SUPPRESS_NOTIFICATIONS cannot be set on edit.");
+		return -1;
+	}
+	if ((want & FLAG_COMPONENTS_V2) != (had & FLAG_COMPONENTS_V2)) {
+		err_at(errors, p, 1, "MESSAGE_FLAGS_INVALID", "IS_COMPONENTS_V2 cannot be changed on edit.");
+		return -1;
+	}
+	/* The other bits Discord keeps as they were; only SUPPRESS_EMBEDS
+	 * follows the edit. */
+	want = (had & ~(int64_t)FLAG_SUPPRESS_EMBEDS) | (want & FLAG_SUPPRESS_EMBEDS);
+	json_object_object_add(next, "flags", json_object_new_int64(want));
+	return 0;
+}
+
+/* --forum ID[,required] and --hook-channel ID/CHANNEL. */
+static int
+forum_option(const char *opt, const char *val)
+{
+	struct hookinfo *h;
+	char id[32];
+	size_t n;
+
+	if (strcmp(opt, "--forum") == 0) {
+		n = strcspn(val, ",");
+		if (n == 0 || n >= sizeof id || (val[n] != '\0' && strcmp(val + n, ",required") != 0))
+			return -1;
+		memcpy(id, val, n);
+		id[n] = '\0';
+		h = hookinfo_of(id, 1);
+		if (h == NULL)
+			return -1;
+		h->forum = 1;
+		h->require_tag = val[n] != '\0';
+		return 0;
+	}
+	if (strcmp(opt, "--hook-channel") == 0) {
+		n = strcspn(val, "/");
+		if (n == 0 || n >= sizeof id || val[n] != '/' || !all_digits(val + n + 1, 17, 20))
+			return -1;
+		memcpy(id, val, n);
+		id[n] = '\0';
+		h = hookinfo_of(id, 1);
+		if (h == NULL)
+			return -1;
+		snprintf(h->channel, sizeof h->channel, "%s", val + n + 1);
+		return 0;
+	}
+	return 1;
+}
+
+/* GET /_fake/threads: the forum posts, each with the ids of the messages
+ * in it now, oldest first. */
+static json_object *
+threads_view(void)
+{
+	json_object *out = copy_of(FX.threads);
+	size_t i, k, n = json_object_array_length(out), nm = json_object_array_length(F.channel_msgs);
+
+	for (i = 0; i < n; i++) {
+		json_object *t = json_object_array_get_idx(out, i), *ids = json_object_new_array();
+
+		for (k = 0; k < nm; k++) {
+			json_object *m = json_object_array_get_idx(F.channel_msgs, k);
+			const char *tid = jstr(m, "thread_id");
+
+			if (tid != NULL && strcmp(tid, jstr(t, "id")) == 0)
+				json_object_array_add(ids, json_object_new_string(jstr(m, "id")));
+		}
+		json_object_object_add(t, "messages", ids);
+	}
+	return out;
+}
+
+/* POST /_fake/load with a JSON array of messages as /_fake/channel shows
+ * them: they join the channel as if posted before (a test that starts
+ * from a state file made elsewhere).  New ids stay above theirs. */
+static struct MHD_Response *
+load_messages(const char *body, size_t len, unsigned *status)
+{
+	json_object *arr = body != NULL ? json_tokener_parse(body) : NULL;
+	size_t i, n;
+
+	(void)len;
+	if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
+		json_object_put(arr);
+		*status = 400;
+		return resp_json(jerror("load: a JSON array of messages", 0));
+	}
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		json_object *m = json_object_array_get_idx(arr, i);
+		const char *id = jstr(m, "id");
+
+		if (id == NULL || !all_digits(id, 1, 20) || jstr(m, "webhook_id") == NULL) {
+			json_object_put(arr);
+			*status = 400;
+			return resp_json(jerror("load: each message needs id and webhook_id", 0));
+		}
+	}
+	for (i = 0; i < n; i++) {
+		json_object *m = json_object_array_get_idx(arr, i);
+		uint64_t id = strtoull(jstr(m, "id"), NULL, 10);
+
+		if (id > F.last_id)
+			F.last_id = id;
+		json_object_array_add(F.channel_msgs, copy_of(m));
+	}
+	json_object_put(arr);
+	*status = 200;
+	return resp_json(json_object_new_object());
+}
+
+/* The admin paths of this part; NULL when path is none of them. */
+static struct MHD_Response *
+admin_forum(const char *method, const char *path, const struct req *rq, unsigned *status)
+{
+	*status = 200;
+	if (strcmp(method, "GET") == 0 && strcmp(path, "threads") == 0)
+		return resp_json(threads_view());
+	if (strcmp(method, "POST") == 0 && strcmp(path, "load") == 0)
+		return load_messages(rq->body, rq->len, status);
+	return NULL;
+}
+
 /* Carry out one webhook call: sets rq->status and rq->resp. */
 static void
 webhook_call(struct req *rq)
@@ -1012,19 +1367,22 @@ webhook_call(struct req *rq)
 		json_tokener_free(tok);
 		errors = json_object_new_object();
 		validate(body, is_post, errors);
+		check_post_extras(errors, body, is_post);
 		if (json_object_object_length(errors) > 0) {
 			rq->status = 400;
 			rq->resp = resp_json(bad_request("Invalid Form Body", 50035, errors));
 			goto headers;
 		}
 		json_object_put(errors);
+		if (is_post && post_place_check(rq, w, body) != 0)
+			goto headers;
 	}
 
 	if (strcmp(rq->method, "GET") == 0 && r.msg_id[0] == '\0') {
 		out = json_object_new_object();
 		json_object_object_add(out, "application_id", NULL);
 		json_object_object_add(out, "avatar", NULL);
-		json_object_object_add(out, "channel_id", json_object_new_string(F.channel));
+		json_object_object_add(out, "channel_id", json_object_new_string(hook_channel(w)));
 		json_object_object_add(out, "guild_id", json_object_new_string("222222222222222222"));
 		json_object_object_add(out, "id", json_object_new_string(w->id));
 		json_object_object_add(out, "name", json_object_new_string(F.name));
@@ -1069,6 +1427,7 @@ webhook_call(struct req *rq)
 		json_object_object_add(m, "allowed_mentions", copy_of(jget(body, "allowed_mentions")));
 		json_object_object_add(m, "edited", json_object_new_boolean(0));
 		json_object_object_add(m, "thread_id", thread ? json_object_new_string(thread) : NULL);
+		post_place(w, body, thread, m);
 		compute_mentions(m);
 		json_object_array_add(F.channel_msgs, m);
 		if (wait != NULL && strcmp(wait, "true") == 0) {
@@ -1107,6 +1466,14 @@ webhook_call(struct req *rq)
 			/* An edit without allowed_mentions is parsed with the
 			 * default rules: everything may notify. */
 			json_object_object_add(next, "allowed_mentions", copy_of(jget(body, "allowed_mentions")));
+			v = json_object_new_object();
+			if (edit_flags(m, body, next, v) != 0) {
+				json_object_put(next);
+				rq->status = 400;
+				rq->resp = resp_json(bad_request("Invalid Form Body", 50035, v));
+				goto headers;
+			}
+			json_object_put(v);
 			if (!nonempty(next)) {
 				json_object_put(next);
 				rq->status = 400;
@@ -1158,6 +1525,8 @@ reset_all(void)
 	F.fail_n = 0;
 	F.drop_call = F.hold_call = 0;
 	F.force429_n = 0;
+	json_object_put(FX.threads);
+	FX.threads = json_object_new_array();
 	for (i = 0; i < F.nhooks; i++) {
 		F.hooks[i].deleted = 0;
 		F.hooks[i].window_end = 0;
@@ -1365,7 +1734,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		rq->held = 0;
 	} else if (strncmp(url, "/_fake/", 7) == 0) {
 		unsigned status;
-		struct MHD_Response *r = admin(c, method, url, &status);
+		struct MHD_Response *r = admin_forum(method, url + 7, rq, &status);
+
+		if (r == NULL)
+			r = admin(c, method, url, &status);
 
 		ret = MHD_queue_response(c, status, r);
 		MHD_destroy_response(r);
@@ -1452,7 +1824,8 @@ static void
 usage(void)
 {
 	fputs("usage: fake_discord --port-file FILE [--webhook ID/TOKEN]... [--rate N/SECONDS]\n"
-	    "                    [--name NAME] [--channel ID]\n", stderr);
+	    "                    [--name NAME] [--channel ID] [--hook-channel ID/CHANNEL]\n"
+	    "                    [--forum ID[,required]]\n", stderr);
 	exit(64);
 }
 
@@ -1507,6 +1880,8 @@ main(int argc, char *argv[])
 			snprintf(F.name, sizeof F.name, "%s", argv[++i]);
 		} else if (strcmp(argv[i], "--channel") == 0) {
 			snprintf(F.channel, sizeof F.channel, "%s", argv[++i]);
+		} else if (forum_option(argv[i], argv[i + 1]) == 0) {
+			i++;
 		} else {
 			usage();
 		}
@@ -1517,6 +1892,7 @@ main(int argc, char *argv[])
 		add_hook("123456789012345678/fake-token");
 	F.channel_msgs = json_object_new_array();
 	F.log = json_object_new_array();
+	FX.threads = json_object_new_array();
 
 	/* The signals are taken by sigwait below, in this thread only. */
 	sigemptyset(&set);
@@ -1562,5 +1938,6 @@ main(int argc, char *argv[])
 	MHD_stop_daemon(d);
 	json_object_put(F.channel_msgs);
 	json_object_put(F.log);
+	json_object_put(FX.threads);
 	return 0;
 }

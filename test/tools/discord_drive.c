@@ -129,7 +129,7 @@ run(struct discord *d, char *line, struct err *e)
 	if ((strcmp(w[0], "conference") == 0 && (n == 2 || n == 3)) ||
 	    (strcmp(w[0], "ping") == 0 && (n == 3 || n == 4))) {
 		struct event ev;
-		struct render_opts ro = { NULL, NULL };
+		struct render_opts ro = { .role_id = NULL, .username = NULL };
 		char *body;
 		int64_t now = 0;
 

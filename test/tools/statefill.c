@@ -4,16 +4,25 @@
  *   statefill STATE put          records from stdin, one per line, fields
  *                                separated by tabs:
  *                                ID START DURATION PING PING_ID PING_AT COURSE NAME URL
+ *                                [ROUTE] (a [route]'s name; none: [discord])
  *                                START and PING_AT: "now", "now+N", "now-N"
  *                                (seconds) or Unix seconds; PING: none,
  *                                claimed, sent or done; "-" = empty string.
+ *                                A ping sent or done was the reminder of
+ *                                offset 5 (the tests' ping_minutes) posted
+ *                                at PING_AT.
  *   statefill STATE show ID      prints "PING PING_ID AGE" of ID: AGE =
  *                                now - PING_AT in seconds ("-" for an
  *                                empty id or a PING_AT of 0), or "absent".
- *   statefill STATE bench N      N conferences, none due for ping now: two
+ *   statefill STATE bench N [ROUTES OFFSETS]
+ *                                N conferences, none due for ping now: two
  *                                running and pinged (started 30 minutes
  *                                ago, 90 minutes long), the rest starting
- *                                every 4 minutes from an hour from now.
+ *                                every 4 minutes from an hour from now;
+ *                                with ROUTES (a number) and OFFSETS (a
+ *                                ping_minutes list), spread over routes
+ *                                r1..rROUTES, each with the reminder due
+ *                                now already sent.
  *
  * Exit 0, or 1 with one line on stderr. */
 #include <stdio.h>
@@ -22,6 +31,7 @@
 #include <time.h>
 
 #include "event.h"
+#include "remind.h"
 #include "store.h"
 #include "store_internal.h"
 
@@ -67,18 +77,18 @@ field(const char *s)
 static int
 parse_line(char *line, int64_t now, struct record *r)
 {
-	char *f[9], *p = line;
+	char *f[10], *p = line;
 	size_t n = 0;
 
 	line[strcspn(line, "\n")] = '\0';
-	while (n < 9) {
+	while (n < 10) {
 		f[n++] = p;
 		p = strchr(p, '\t');
 		if (p == NULL)
 			break;
 		*p++ = '\0';
 	}
-	if (n != 9 || p != NULL)
+	if (n < 9 || p != NULL || (n == 10 && strlen(f[9]) >= sizeof r->msg.route))
 		return -1;
 	memset(r, 0, sizeof *r);
 	if (parse_int64(f[0], 1, INT64_MAX, &r->ev.id) != 0 ||
@@ -90,6 +100,10 @@ parse_line(char *line, int64_t now, struct record *r)
 		return -1;
 	if (strcmp(f[4], "-") != 0)
 		memcpy(r->msg.ping_id, f[4], strlen(f[4]) + 1);
+	if (r->msg.ping == PING_SENT || r->msg.ping == PING_DONE) {
+		r->msg.ping_offset = 5;
+		r->msg.ping_sent_at = r->msg.ping_at;
+	}
 	r->ev.course_id = 7;
 	r->ev.course_short = field(f[6]);
 	r->ev.course_name = field(f[6]);
@@ -99,6 +113,8 @@ parse_line(char *line, int64_t now, struct record *r)
 	r->ev.url = field(f[8]);
 	r->ev.site_name = xstrdup("Fake Moodle");
 	memcpy(r->msg.msg_id, "1100000000000000000", 20);
+	if (n == 10)
+		memcpy(r->msg.route, f[9], strlen(f[9]) + 1);
 	memcpy(r->msg.hash, "0123456789abcdef", 17);
 	return 0;
 }
@@ -154,14 +170,19 @@ show(struct store *s, const char *arg, int64_t now, struct err *e)
 }
 
 static enum mc_err
-bench(struct store *s, const char *arg, int64_t now, struct err *e)
+bench(struct store *s, const char *arg, const char *routes, const char *offsets, int64_t now,
+    struct err *e)
 {
 	struct record_list l = { 0 };
-	int64_t n, i;
+	struct remind_offsets o = { 1, { 5 } };
+	int64_t n, i, nroutes = 0;
 	enum mc_err rc;
 
 	if (parse_int64(arg, 2, 10000000, &n) != 0)
 		return err_set(e, MC_ERR_USAGE, "bench: N must be at least 2: %s", arg);
+	if (routes != NULL && (parse_int64(routes, 1, 99, &nroutes) != 0 || offsets == NULL ||
+	    remind_offsets_parse(offsets, &o, e) != MC_OK))
+		return err_set(e, MC_ERR_USAGE, "bench: ROUTES is 1-99, OFFSETS a ping_minutes list");
 	for (i = 0; i < n; i++) {
 		struct record r = { 0 };
 
@@ -181,12 +202,26 @@ bench(struct store *s, const char *arg, int64_t now, struct err *e)
 		if (i < 2) {
 			r.ev.start = now - 1800;
 			r.msg.ping = PING_SENT;
-			r.msg.ping_at = now - 2100;
+			r.msg.ping_at = r.msg.ping_sent_at = now - 2100;
+			r.msg.ping_offset = o.m[o.n - 1];
 			snprintf(r.msg.ping_id, sizeof r.msg.ping_id, "%lld",
 			    1300000000000000000LL + i);
 		} else {
+			int started;
+			int64_t due;
+
 			r.ev.start = now + 3600 + (i - 2) * 240;
+			due = remind_offset_due(&o, r.ev.start, r.ev.start + 5400, now, &started);
+			if (due != 0) {
+				r.msg.ping = PING_SENT;
+				r.msg.ping_offset = due;
+				r.msg.ping_at = r.msg.ping_sent_at = r.ev.start - due * 60;
+				snprintf(r.msg.ping_id, sizeof r.msg.ping_id, "%lld",
+				    1300000000000000000LL + i);
+			}
 		}
+		if (nroutes > 0)
+			snprintf(r.msg.route, sizeof r.msg.route, "r%lld", (long long)(1 + i % nroutes));
 		record_list_push(&l, &r);
 	}
 	rc = store_put_many(s, l.v, l.n, e);
@@ -204,8 +239,9 @@ main(int argc, char *argv[])
 	int rdonly;
 
 	if (argc < 3 || (strcmp(argv[2], "put") == 0 && argc != 3) ||
-	    (strcmp(argv[2], "put") != 0 && argc != 4)) {
-		fputs("usage: statefill STATE put | show ID | bench N\n", stderr);
+	    (strcmp(argv[2], "show") == 0 && argc != 4) ||
+	    (strcmp(argv[2], "bench") == 0 && argc != 4 && argc != 6)) {
+		fputs("usage: statefill STATE put | show ID | bench N [ROUTES OFFSETS]\n", stderr);
 		return 1;
 	}
 	rdonly = strcmp(argv[2], "show") == 0;
@@ -216,7 +252,7 @@ main(int argc, char *argv[])
 		else if (rdonly)
 			rc = show(s, argv[3], now, &e);
 		else if (strcmp(argv[2], "bench") == 0)
-			rc = bench(s, argv[3], now, &e);
+			rc = bench(s, argv[3], argc > 4 ? argv[4] : NULL, argc > 5 ? argv[5] : NULL, now, &e);
 		else
 			rc = err_set(&e, MC_ERR_USAGE, "unknown command %s", argv[2]);
 		store_close(s);

@@ -189,12 +189,15 @@ test_ping_path(void **state)
 	m = msg_of(s, 7);
 	assert_int_equal(m.ping, PING_CLAIMED);
 	assert_int_equal(m.ping_at, 5000);
-	assert_int_equal(protocol_ping_sent(s, 7, "1234567890123456789", 5001, &e), MC_OK);
+	assert_int_equal(protocol_ping_sent(s, 7, "1234567890123456789", 5, 5001, &e), MC_OK);
 	m = msg_of(s, 7);
 	assert_int_equal(m.ping, PING_SENT);
 	assert_string_equal(m.ping_id, "1234567890123456789");
 	assert_int_equal(m.ping_at, 5001);
-	assert_int_equal(protocol_ping_done(s, 7, "1234567890123456789", 9000, &e), MC_OK);
+	assert_int_equal(m.ping_sent_at, 5001);
+	assert_int_equal(m.ping_offset, 5);
+	assert_string_equal(m.ping_old, "");
+	assert_int_equal(protocol_ping_done(s, 7, 9000, &e), MC_OK);
 	m = msg_of(s, 7);
 	assert_int_equal(m.ping, PING_DONE);
 	assert_string_equal(m.ping_id, "1234567890123456789");
@@ -208,16 +211,17 @@ test_ping_path(void **state)
 	/* a conference that is not stored: NOTFOUND for every ping move */
 	assert_int_equal(protocol_ping_claim(s, 8, 5000, &won, &e), MC_ERR_NOTFOUND);
 	assert_int_equal(won, 0);
-	assert_int_equal(protocol_ping_sent(s, 8, "1", 5000, &e), MC_ERR_NOTFOUND);
-	assert_int_equal(protocol_ping_reopen(s, 8, &e), MC_ERR_NOTFOUND);
-	assert_int_equal(protocol_ping_done(s, 8, "1", 5000, &e), MC_ERR_NOTFOUND);
+	assert_int_equal(protocol_ping_sent(s, 8, "1", 5, 5000, &e), MC_ERR_NOTFOUND);
+	assert_int_equal(protocol_ping_unclaim(s, 8, &e), MC_ERR_NOTFOUND);
+	assert_int_equal(protocol_ping_old_gone(s, 8, "1", &e), MC_ERR_NOTFOUND);
+	assert_int_equal(protocol_ping_done(s, 8, 5000, &e), MC_ERR_NOTFOUND);
 	store_close(s);
 }
 
-/* Back to NONE: a claim given up, and a sent ping of a conference that
- * moved later; either is claimable again at once. */
+/* A claim given up goes back to what stood before it; a reminder posted
+ * replaces the one standing, which waits in ping_old until deleted. */
 static void
-test_reopen(void **state)
+test_unclaim_and_replace(void **state)
 {
 	struct fixture *f = *state;
 	struct store *s = open_ok(f->path, STORE_CREATE);
@@ -227,23 +231,42 @@ test_reopen(void **state)
 
 	put_fresh(s, 1);
 	assert_int_equal(protocol_ping_claim(s, 1, 5000, &won, &e), MC_OK);
-	assert_int_equal(protocol_ping_reopen(s, 1, &e), MC_OK);
+	assert_int_equal(protocol_ping_unclaim(s, 1, &e), MC_OK);
 	m = msg_of(s, 1);
 	assert_int_equal(m.ping, PING_NONE);
 	assert_string_equal(m.ping_id, "");
 	assert_int_equal(protocol_ping_claim(s, 1, 5001, &won, &e), MC_OK);
 	assert_int_equal(won, 1);
-	assert_int_equal(protocol_ping_sent(s, 1, "42", 5002, &e), MC_OK);
-	/* sent: no claim, not even a stale-looking one */
-	assert_int_equal(protocol_ping_claim(s, 1, 5002 + 10 * PROTOCOL_STALE_CLAIM, &won, &e),
-	    MC_OK);
-	assert_int_equal(won, 0);
-	assert_int_equal(protocol_ping_reopen(s, 1, &e), MC_OK);
-	m = msg_of(s, 1);
-	assert_int_equal(m.ping, PING_NONE);
-	assert_string_equal(m.ping_id, "");
+	assert_int_equal(protocol_ping_sent(s, 1, "42", 60, 5002, &e), MC_OK);
+	/* sent: the next reminder may be claimed at once */
 	assert_int_equal(protocol_ping_claim(s, 1, 5003, &won, &e), MC_OK);
 	assert_int_equal(won, 1);
+	m = msg_of(s, 1);
+	assert_int_equal(m.ping, PING_CLAIMED);
+	assert_string_equal(m.ping_id, "42");
+	/* given up: the reminder standing is as it was */
+	assert_int_equal(protocol_ping_unclaim(s, 1, &e), MC_OK);
+	m = msg_of(s, 1);
+	assert_int_equal(m.ping, PING_SENT);
+	assert_string_equal(m.ping_id, "42");
+	assert_int_equal(m.ping_at, 5002);
+	assert_int_equal(m.ping_offset, 60);
+	/* unclaim of what is not claimed: nothing */
+	assert_int_equal(protocol_ping_unclaim(s, 1, &e), MC_OK);
+	assert_int_equal(msg_of(s, 1).ping, PING_SENT);
+	/* the next one replaces it */
+	assert_int_equal(protocol_ping_claim(s, 1, 6000, &won, &e), MC_OK);
+	assert_int_equal(protocol_ping_sent(s, 1, "43", 5, 6001, &e), MC_OK);
+	m = msg_of(s, 1);
+	assert_string_equal(m.ping_id, "43");
+	assert_string_equal(m.ping_old, "42");
+	assert_int_equal(m.ping_offset, 5);
+	assert_int_equal(m.ping_sent_at, 6001);
+	/* only the id recorded there is cleared */
+	assert_int_equal(protocol_ping_old_gone(s, 1, "41", &e), MC_OK);
+	assert_string_equal(msg_of(s, 1).ping_old, "42");
+	assert_int_equal(protocol_ping_old_gone(s, 1, "42", &e), MC_OK);
+	assert_string_equal(msg_of(s, 1).ping_old, "");
 	store_close(s);
 }
 
@@ -263,6 +286,8 @@ test_stale_claim(void **state)
 	m.ping = PING_NONE;
 	assert_int_equal(protocol_claimable(&m, 0), 1);
 	m.ping = PING_SENT;
+	assert_int_equal(protocol_claimable(&m, INT64_MAX), 1);
+	m.ping = PING_DONE;
 	assert_int_equal(protocol_claimable(&m, INT64_MAX), 0);
 	/* a hand-edited file: no overflow either way */
 	m.ping = PING_CLAIMED;
@@ -319,7 +344,7 @@ test_sync_remove(void **state)
 	assert_string_equal(got.ev.name, r.ev.name);
 	event_free(&got.ev);
 	/* the ping recorded meanwhile: a ping id the caller did not delete */
-	assert_int_equal(protocol_ping_sent(s, 4, "1234567890123456789", 5001, &e), MC_OK);
+	assert_int_equal(protocol_ping_sent(s, 4, "1234567890123456789", 5, 5001, &e), MC_OK);
 	assert_int_equal(protocol_sync_remove(s, 4, "", 5010, &removed, &e), MC_OK);
 	assert_int_equal(removed, 0);
 	assert_int_equal(store_get(s, 4, &got, &e), MC_OK);
@@ -331,11 +356,29 @@ test_sync_remove(void **state)
 	assert_int_equal(store_get(s, 4, &got, &e), MC_ERR_NOTFOUND);
 	/* a stale claim (a killed ping run) does not keep it */
 	assert_int_equal(store_put(s, &r, &e), MC_OK);
-	assert_int_equal(protocol_ping_reopen(s, 4, &e), MC_OK);
+	assert_int_equal(protocol_ping_unclaim(s, 4, &e), MC_OK);
 	assert_int_equal(protocol_ping_claim(s, 4, 5000, &won, &e), MC_OK);
 	assert_int_equal(protocol_sync_remove(s, 4, "", 5121, &removed, &e), MC_OK);
 	assert_int_equal(removed, 1);
 	assert_int_equal(store_get(s, 4, &got, &e), MC_ERR_NOTFOUND);
+	/* a replaced reminder not deleted yet keeps it, as a standing one does */
+	assert_int_equal(store_put(s, &r, &e), MC_OK);
+	assert_int_equal(protocol_ping_claim(s, 4, 5000, &won, &e), MC_OK);
+	assert_int_equal(protocol_ping_sent(s, 4, "11", 60, 5000, &e), MC_OK);
+	assert_int_equal(protocol_ping_claim(s, 4, 5001, &won, &e), MC_OK);
+	assert_int_equal(protocol_ping_sent(s, 4, "12", 5, 5001, &e), MC_OK);
+	assert_int_equal(protocol_sync_remove(s, 4, "12", 5010, &removed, &e), MC_OK);
+	assert_int_equal(removed, 0);
+	assert_int_equal(protocol_ping_old_gone(s, 4, "11", &e), MC_OK);
+	assert_int_equal(protocol_sync_remove(s, 4, "12", 5010, &removed, &e), MC_OK);
+	assert_int_equal(removed, 1);
+	/* done (its reminder deleted): removed without one */
+	assert_int_equal(store_put(s, &r, &e), MC_OK);
+	assert_int_equal(protocol_ping_claim(s, 4, 5000, &won, &e), MC_OK);
+	assert_int_equal(protocol_ping_sent(s, 4, "13", 5, 5000, &e), MC_OK);
+	assert_int_equal(protocol_ping_done(s, 4, 9000, &e), MC_OK);
+	assert_int_equal(protocol_sync_remove(s, 4, "", 9010, &removed, &e), MC_OK);
+	assert_int_equal(removed, 1);
 	/* absent: done */
 	assert_int_equal(protocol_sync_remove(s, 77, "", 5000, &removed, &e), MC_OK);
 	assert_int_equal(removed, 1);
@@ -372,7 +415,7 @@ test_sync_put_keeps_ping(void **state)
 	assert_int_equal(got.msg.ping_at, 5000);
 	event_free(&got.ev);
 	/* ping records its message: sync's fields stay. */
-	assert_int_equal(protocol_ping_sent(s, 4, "1234567890123456789", 5001, &e), MC_OK);
+	assert_int_equal(protocol_ping_sent(s, 4, "1234567890123456789", 5, 5001, &e), MC_OK);
 	assert_int_equal(store_get(s, 4, &got, &e), MC_OK);
 	assert_string_equal(got.ev.name, "renamed");
 	assert_string_equal(got.msg.hash, "0123456789abcdef");
@@ -381,12 +424,18 @@ test_sync_put_keeps_ping(void **state)
 	assert_string_equal(got.msg.ping_id, "1234567890123456789");
 	assert_int_equal(got.msg.ping_at, 5001);
 	event_free(&got.ev);
-	assert_int_equal(protocol_ping_done(s, 4, NULL, 9000, &e), MC_OK);
+	/* sync writes again: the reminder fields stay ping's */
+	assert_int_equal(protocol_sync_put(s, &r, &e), MC_OK);
+	assert_int_equal(store_get(s, 4, &got, &e), MC_OK);
+	assert_int_equal(got.msg.ping_offset, 5);
+	assert_int_equal(got.msg.ping_sent_at, 5001);
+	event_free(&got.ev);
+	assert_int_equal(protocol_ping_done(s, 4, 9000, &e), MC_OK);
 	assert_int_equal(store_get(s, 4, &got, &e), MC_OK);
 	assert_int_equal(got.msg.ping, PING_DONE);
-	assert_string_equal(got.msg.ping_id, "");
+	assert_string_equal(got.msg.ping_id, "1234567890123456789");
 	event_free(&got.ev);
-	assert_int_equal(protocol_ping_sent(s, 5, "1", 1, &e), MC_ERR_NOTFOUND);
+	assert_int_equal(protocol_ping_sent(s, 5, "1", 5, 1, &e), MC_ERR_NOTFOUND);
 	/* A new conference takes the ping fields given. */
 	r.ev.id = 8;
 	r.msg.ping = PING_DONE;
@@ -422,11 +471,11 @@ test_claim(void **state)
 	assert_int_equal(got.msg.ping, PING_CLAIMED);
 	assert_int_equal(got.msg.ping_at, 2121);
 	event_free(&got.ev);
-	/* Sent or done: never again, however old. */
-	assert_int_equal(protocol_ping_sent(s, 1, "9", 2602, &e), MC_OK);
-	assert_int_equal(protocol_ping_claim(s, 1, 99999, &won, &e), MC_OK);
-	assert_int_equal(won, 0);
-	assert_int_equal(protocol_ping_done(s, 1, NULL, 2603, &e), MC_OK);
+	/* Sent: the next reminder may be claimed; done: never again. */
+	assert_int_equal(protocol_ping_sent(s, 1, "9", 5, 2602, &e), MC_OK);
+	assert_int_equal(protocol_ping_claim(s, 1, 2603, &won, &e), MC_OK);
+	assert_int_equal(won, 1);
+	assert_int_equal(protocol_ping_done(s, 1, 2603, &e), MC_OK);
 	assert_int_equal(protocol_ping_claim(s, 1, 99999, &won, &e), MC_OK);
 	assert_int_equal(won, 0);
 	won = 7;
@@ -500,7 +549,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ping_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unclaim_and_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_claim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_put_keeps_ping, setup, teardown),

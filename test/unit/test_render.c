@@ -124,7 +124,7 @@ static void
 test_conference_username_and_role_ignored(void **state)
 {
 	struct event ev = ev_with("Seminar", "Course", "Site");
-	struct render_opts ro = { "123456789012345678", "Course bot" };
+	struct render_opts ro = { .role_id = "123456789012345678", .username = "Course bot" };
 	char *b = render_conference(&ev, &ro);
 	json_object *o = check_body(b);
 
@@ -166,7 +166,7 @@ static void
 test_ping_role_and_wording(void **state)
 {
 	struct event ev = ev_with("Seminar", "Research Methods", "Site");
-	struct render_opts ro = { "123456789012345678", NULL };
+	struct render_opts ro = { .role_id = "123456789012345678", .username = NULL };
 	char *b = render_ping(&ev, &ro, START - 300);
 	json_object *o = check_body(b), *am;
 
@@ -194,7 +194,7 @@ static void
 test_ping_without_role(void **state)
 {
 	struct event ev = ev_with("Seminar", "", "Site");
-	struct render_opts none = { NULL, NULL }, empty = { "", NULL }, junk = { "12ab", NULL };
+	struct render_opts none = { 0 }, empty = { .role_id = "" }, junk = { .role_id = "12ab" };
 	const struct render_opts *all[] = { NULL, &none, &empty, &junk };
 	size_t i;
 
@@ -216,7 +216,7 @@ test_hostile_mentions(void **state)
 {
 	struct event ev = ev_with("@everyone come <@&123> and @here <@456> <#789>",
 	    "<@!55> @Everyone", "@here site");
-	struct render_opts ro = { "987654321098765432", "bot" };
+	struct render_opts ro = { .role_id = "987654321098765432", .username = "bot" };
 	char *b = render_conference(&ev, &ro);
 	json_object *o = check_body(b);
 	const char *t = sget(o, "embeds.0.title");
@@ -342,7 +342,7 @@ test_long_names(void **state)
 	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
 		char *big = repeat(units[i], 5000);
 		struct event ev = ev_with(big, big, big);
-		struct render_opts ro = { "123456789012345678", big };
+		struct render_opts ro = { .role_id = "123456789012345678", .username = big };
 		char *b = render_conference(&ev, &ro);
 		json_object *o = check_body(b);
 		const char *t = sget(o, "embeds.0.title");

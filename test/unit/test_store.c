@@ -256,7 +256,7 @@ test_create_modes(void **state)
 	snprintf(path, sizeof path, "%s/a/b/state.mdb", f->dir);
 	snprintf(lockp, sizeof lockp, "%s-lock", path);
 	s = open_ok(path, STORE_CREATE);
-	assert_int_equal(store_schema(s), 1);
+	assert_int_equal(store_schema(s), STORE_SCHEMA);
 	assert_string_equal(store_path(s), path);
 	store_close(s);
 	assert_int_equal(stat(path, &st), 0);
@@ -325,7 +325,8 @@ test_encoding(void **state)
 	store_close(s);
 	v = raw_get(f->path, "messages", k, 8);
 	assert_string_equal(v, "{\"msg_id\":\"1100000000000000003\",\"hash\":\"fedcba9876543213\","
-	    "\"ping_id\":\"1200000000000000003\",\"ping\":\"done\",\"ping_at\":1700000003}");
+	    "\"ping_id\":\"1200000000000000003\",\"ping\":\"done\",\"ping_at\":1700000003,"
+	    "\"ping_offset\":0,\"ping_sent_at\":0,\"ping_old\":\"\",\"route\":\"\",\"thread_id\":\"\"}");
 	free(v);
 	v = raw_get(f->path, "events", k, 8);
 	json = event_to_json(&r.ev);
@@ -337,7 +338,7 @@ test_encoding(void **state)
 	assert_string_equal(v, "");
 	free(v);
 	v = raw_get(f->path, "meta", "schema", 6);
-	assert_string_equal(v, "1");
+	assert_string_equal(v, "2");
 	free(v);
 	event_free(&r.ev);
 }
@@ -488,7 +489,7 @@ test_meta(void **state)
 	assert_int_equal(store_webhook_get(s, &v, &e), MC_OK);
 	assert_null(v);
 	assert_int_equal(store_meta_get(s, "schema", &v, &e), MC_OK);
-	assert_string_equal(v, "1");
+	assert_string_equal(v, "2");
 	free(v);
 	assert_int_equal(store_meta_put(s, "webhook_id", "123456789012345678", &e), MC_OK);
 	assert_int_equal(store_meta_put(s, "note", "1800000000", &e), MC_OK);
@@ -814,7 +815,7 @@ test_schema_newer(void **state)
 	raw_put(f->path, "meta", "schema", 6, "99", 2);
 	before = slurp(f->path, &n1);
 	snprintf(want, sizeof want, "state file %s was written by a newer moodlecord (schema 99; "
-	    "this one knows 1): upgrade moodlecord", f->path);
+	    "this one knows 2): upgrade moodlecord", f->path);
 	for (i = 0; i < 3; i++) {
 		s = (struct store *)1;
 		assert_int_equal(store_open(f->path, flags[i], &s, &e), MC_ERR_IO);
@@ -835,10 +836,10 @@ test_schema_newer(void **state)
 	raw_put(f->path, "meta", "schema", 6, NULL, 0);
 	assert_int_equal(store_open(f->path, STORE_RDONLY, &s, &e), MC_ERR_IO);
 	s = open_ok(f->path, 0);
-	assert_int_equal(store_schema(s), 1);
+	assert_int_equal(store_schema(s), STORE_SCHEMA);
 	store_close(s);
 	before = raw_get(f->path, "meta", "schema", 6);
-	assert_string_equal(before, "1");
+	assert_string_equal(before, "2");
 	free(before);
 	assert_int_equal(raw_count(f->path, "events"), 1);
 }
