@@ -18,6 +18,7 @@ struct ctx {
 	int dry_run;             /* --dry-run (sync, ping)           */
 	int json;                /* --json (dump)                    */
 	int sso;                 /* --sso (login)                    */
+	int force;               /* --force (init: replace the file) */
 	long long provider;      /* --provider N (login), 0 = none   */
 	time_t started;          /* when the run began               */
 	struct config cfg;       /* loaded by the verb (config_load) */
@@ -34,6 +35,7 @@ enum mc_err verb_ping(struct ctx *c, struct err *e);
 enum mc_err verb_dump(struct ctx *c, struct err *e);
 enum mc_err verb_check(struct ctx *c, struct err *e);
 enum mc_err verb_login(struct ctx *c, struct err *e);
+enum mc_err verb_init(struct ctx *c, struct err *e);
 
 /* The Discord half of check (cmd/check_discord.c): get the webhook of
  * [discord] and of every route of c->cfg (loaded; main set libcurl up)
@@ -52,6 +54,24 @@ enum mc_err check_site(struct ctx *c, struct http *h, int *browser, struct err *
 /* Print the age of the token the config names (its file's time) or of the
  * one kept in the state; nothing when unknown. */
 void check_token_age(struct ctx *c);
+
+/* The questions login asks (cmd/login.c), shared with init.  Each reads
+ * one line of standard input into *line (no newline; the caller wipes and
+ * frees it): MC_OK, or MC_ERR_USAGE at the end of input.
+ * ask_line: prompt on stderr, the answer echoed as typed.
+ * ask_secret: prompt on stderr with the terminal's echo off (restored,
+ *   also on a signal); with no terminal, the first line of input.
+ * ask_username_of: "username [DEFAULT]: " with c->cfg.username as default.
+ * ask_browser_link: login's single sign-on half on site (c->cfg.moodle_url,
+ *   c->provider): print the launch URL, read the pasted link and check it;
+ *   link as login_link_decode fills it. */
+struct login_site;
+struct login_link;
+enum mc_err ask_line(const char *prompt, char **line, struct err *e);
+enum mc_err ask_secret(const char *prompt, char **line, struct err *e);
+enum mc_err ask_username_of(struct ctx *c, char **line, struct err *e);
+enum mc_err ask_browser_link(struct ctx *c, const struct login_site *site,
+    struct login_link *link, struct err *e);
 
 /* Set libcurl up for the run, once (later calls do nothing); main cleans
  * up at exit.  ping calls it only when it has a message to send: a run

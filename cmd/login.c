@@ -83,6 +83,16 @@ read_line(FILE *f, int skip_blank, const char *why, char **line, struct err *e)
 static enum mc_err
 ask_password(const char *username, char **password, struct err *e)
 {
+	char *prompt = xasprintf("password for %s: ", username);
+	enum mc_err rc = ask_secret(prompt, password, e);
+
+	free(prompt);
+	return rc;
+}
+
+enum mc_err
+ask_secret(const char *prompt, char **secret, struct err *e)
+{
 	struct termios quiet;
 	struct sigaction sa = { 0 }, old[4];
 	static const int sigs[4] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
@@ -90,7 +100,7 @@ ask_password(const char *username, char **password, struct err *e)
 	int i;
 
 	if (!isatty(STDIN_FILENO))
-		return read_line(stdin, 0, no_person, password, e);
+		return read_line(stdin, 0, no_person, secret, e);
 	if (tcgetattr(STDIN_FILENO, &saved_tty) != 0)
 		return err_set(e, MC_ERR_IO, "cannot read the terminal's settings: %s", strerror(errno));
 	sa.sa_handler = restore_tty_and_die;
@@ -108,9 +118,9 @@ ask_password(const char *username, char **password, struct err *e)
 		return err_set(e, MC_ERR_IO, "cannot switch the terminal's echo off: %s",
 		    strerror(errno));
 	}
-	fprintf(stderr, "password for %s: ", username);
+	fputs(prompt, stderr);
 	fflush(stderr);
-	rc = read_line(stdin, 0, "no password given", password, e);
+	rc = read_line(stdin, 0, "no answer given", secret, e);
 	if (tty_changed)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
 	tty_changed = 0;
@@ -337,4 +347,27 @@ site_free:
 	login_site_free(&site);
 	http_free(h);
 	return rc;
+}
+
+/* ---- the questions init asks the same way (cmd.h) ------------------------ */
+
+enum mc_err
+ask_line(const char *prompt, char **line, struct err *e)
+{
+	fputs(prompt, stderr);
+	fflush(stderr);
+	return read_line(stdin, 0, "no answer given", line, e);
+}
+
+enum mc_err
+ask_username_of(struct ctx *c, char **username, struct err *e)
+{
+	return ask_username(c, username, e);
+}
+
+enum mc_err
+ask_browser_link(struct ctx *c, const struct login_site *site, struct login_link *link,
+    struct err *e)
+{
+	return browser_flow(c, site, link, e);
 }

@@ -10,7 +10,7 @@
 #include "cmd.h"
 #include "http.h"
 
-enum verb { VERB_NONE, VERB_SYNC, VERB_PING, VERB_DUMP, VERB_CHECK, VERB_LOGIN };
+enum verb { VERB_NONE, VERB_SYNC, VERB_PING, VERB_DUMP, VERB_CHECK, VERB_LOGIN, VERB_INIT };
 
 static const struct {
 	const char *name;
@@ -24,6 +24,7 @@ static const struct {
 	{ "dump",  VERB_DUMP,  verb_dump,  0 },
 	{ "check", VERB_CHECK, verb_check, 1 },
 	{ "login", VERB_LOGIN, verb_login, 1 },
+	{ "init",  VERB_INIT,  verb_init,  1 },
 };
 
 static const char synopsis[] =
@@ -32,6 +33,7 @@ static const char synopsis[] =
 	"       moodlecord [-c FILE] dump [--json]\n"
 	"       moodlecord [-c FILE] check\n"
 	"       moodlecord [-c FILE] login [--sso [--provider N]]\n"
+	"       moodlecord [-c FILE] init [--force]\n"
 	"       moodlecord --help | --version\n";
 
 static void
@@ -62,6 +64,7 @@ help(void)
 	    "  dump     show the state (--json for scripts)\n"
 	    "  check    test the config, the Moodle login and the webhook; changes nothing\n"
 	    "  login    sign in once (password, or --sso in a browser) and keep the token\n"
+	    "  init     first run at a terminal: ask, sign in, write the config, check\n"
 	    "\n"
 	    "options:\n"
 	    "  -c, --config FILE  config file (default: $MOODLECORD_CONFIG, then\n"
@@ -73,6 +76,7 @@ help(void)
 	    "  -j, --json         JSON output (dump)\n"
 	    "      --sso          sign in in a browser (login)\n"
 	    "      --provider N   the site's N-th sign-in button (login --sso)\n"
+	    "  -f, --force        replace an existing config file (init)\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      the version\n"
 	    "\n"
@@ -219,6 +223,7 @@ parse_args(int argc, char *argv[], struct ctx *c)
 		{ "json",    no_argument,       NULL, 'j' },
 		{ "sso",     no_argument,       NULL, 'S' },
 		{ "provider", required_argument, NULL, 'P' },
+		{ "force",   no_argument,       NULL, 'f' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -230,7 +235,7 @@ parse_args(int argc, char *argv[], struct ctx *c)
 
 	opterr = 0;
 	for (;;) {
-		ch = getopt_long(argc, argv, ":c:vqnjhV", longopts, NULL);
+		ch = getopt_long(argc, argv, ":c:vqnjfhV", longopts, NULL);
 		if (ch == -1)
 			break;
 		switch (ch) {
@@ -250,6 +255,9 @@ parse_args(int argc, char *argv[], struct ctx *c)
 			break;
 		case 'j':
 			c->json = 1;
+			break;
+		case 'f':
+			c->force = 1;
 			break;
 		case 'S':
 			c->sso = 1;
@@ -279,13 +287,13 @@ parse_args(int argc, char *argv[], struct ctx *c)
 	c->verbosity = verbose ? 1 : quiet ? -1 : 0;
 
 	if (optind >= argc)
-		usage("no verb given (sync, ping, dump, check or login)");
+		usage("no verb given (sync, ping, dump, check, login or init)");
 	vname = argv[optind];
 	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
 		if (strcmp(vname, verbs[i].name) == 0)
 			break;
 	if (i == sizeof verbs / sizeof verbs[0])
-		usage("unknown verb '%s' (sync, ping, dump, check or login)", vname);
+		usage("unknown verb '%s' (sync, ping, dump, check, login or init)", vname);
 	if (optind + 1 < argc)
 		usage("unexpected argument '%s' after %s", argv[optind + 1], vname);
 	if (c->dry_run && verbs[i].verb != VERB_SYNC && verbs[i].verb != VERB_PING)
@@ -294,6 +302,8 @@ parse_args(int argc, char *argv[], struct ctx *c)
 		usage("--json is for dump, not %s", vname);
 	if ((c->sso || c->provider) && verbs[i].verb != VERB_LOGIN)
 		usage("--sso and --provider are for login, not %s", vname);
+	if (c->force && verbs[i].verb != VERB_INIT)
+		usage("--force is for init, not %s", vname);
 	if (c->provider && !c->sso)
 		usage("--provider goes with --sso");
 	return i;

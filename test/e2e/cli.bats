@@ -21,14 +21,14 @@ teardown() { common_teardown; }
 @test "no verb is a usage error (64)" {
 	run "$MOODLECORD"
 	[ "$status" -eq 64 ]
-	[ "${lines[0]}" = "moodlecord: no verb given (sync, ping, dump, check or login)" ]
+	[ "${lines[0]}" = "moodlecord: no verb given (sync, ping, dump, check, login or init)" ]
 	[ "${lines[1]}" = "usage: moodlecord [-c FILE] [-v|-q] sync [--dry-run]" ]
 }
 
 @test "unknown verb, option, extra argument, misplaced flags: 64" {
 	run "$MOODLECORD" frobnicate
 	[ "$status" -eq 64 ]
-	[ "${lines[0]}" = "moodlecord: unknown verb 'frobnicate' (sync, ping, dump, check or login)" ]
+	[ "${lines[0]}" = "moodlecord: unknown verb 'frobnicate' (sync, ping, dump, check, login or init)" ]
 	run "$MOODLECORD" --frob sync
 	[ "$status" -eq 64 ]
 	[ "${lines[0]}" = "moodlecord: unknown option --frob" ]
