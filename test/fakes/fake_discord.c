@@ -59,7 +59,9 @@
  *   POST /_fake/rate?limit=N&per=SECONDS  change the rate limit
  *   POST /_fake/reset                   empty channel and log, counters,
  *                                       faults off, webhooks restored
- * Call numbers count webhook calls only, from 1. */
+ * Call numbers count webhook calls only, from 1.
+ *
+ * The bot API (scheduled events, --bot, --guild): fake_discord_bot.h. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
@@ -92,6 +94,7 @@ struct webhook {
 struct req {
 	char *method, *url, *query;
 	char *thread, *wait, *ctype, *ua;  /* copied: a held call may outlive its client */
+	char *auth;                        /* Authorization (bot calls)    */
 	char *body;
 	size_t len, cap;
 	int toobig;
@@ -462,7 +465,7 @@ iso8601_ok(const char *s)
 static void
 check_embed(json_object *errors, json_object *em, size_t idx, size_t *total)
 {
-	char ix[16];
+	char ix[24];
 	const char *p[4] = { "embeds", ix, NULL, NULL };
 	json_object *v;
 
@@ -517,7 +520,7 @@ check_embed(json_object *errors, json_object *em, size_t idx, size_t *total)
 			err_maxlen(errors, p, 3, 25);
 		for (i = 0; i < n; i++) {
 			json_object *f = json_object_array_get_idx(v, i);
-			char fx[16];
+			char fx[24];
 			const char *fp[5] = { "embeds", ix, "fields", fx, NULL };
 
 			snprintf(fx, sizeof fx, "%zu", i);
@@ -554,7 +557,7 @@ check_mentions(json_object *errors, json_object *am)
 			n = json_object_array_length(parse);
 			for (i = 0; i < n; i++) {
 				const char *s = json_object_get_string(json_object_array_get_idx(parse, i));
-				char ix[16];
+				char ix[24];
 				const char *pp[3] = { "allowed_mentions", "parse", ix };
 
 				snprintf(ix, sizeof ix, "%zu", i);
@@ -587,7 +590,7 @@ check_mentions(json_object *errors, json_object *am)
 			err_maxlen(errors, p, 2, 100);
 		for (k = 0; k < n; k++) {
 			json_object *id = json_object_array_get_idx(list, k);
-			char ix[16];
+			char ix[24];
 			const char *pp[3] = { "allowed_mentions", p[1], ix };
 
 			snprintf(ix, sizeof ix, "%zu", k);
@@ -882,6 +885,8 @@ bad_request(const char *message, int code, json_object *errors)
 	return o;
 }
 
+#include "fake_discord_bot.h"
+
 /* Carry out one webhook call: sets rq->status and rq->resp. */
 static void
 webhook_call(struct req *rq)
@@ -902,6 +907,10 @@ webhook_call(struct req *rq)
 		rq->status = 429;
 		rq->resp = resp_new(text, sizeof text - 1, "text/plain; charset=UTF-8");
 		F.ratelimited++;
+		return;
+	}
+	if (bot_is_route(rq->url)) {
+		bot_call(rq);
 		return;
 	}
 	if (r.bad) {
@@ -1158,6 +1167,7 @@ reset_all(void)
 	F.fail_n = 0;
 	F.drop_call = F.hold_call = 0;
 	F.force429_n = 0;
+	bot_reset();
 	for (i = 0; i < F.nhooks; i++) {
 		F.hooks[i].deleted = 0;
 		F.hooks[i].window_end = 0;
@@ -1171,7 +1181,10 @@ admin(struct MHD_Connection *c, const char *method, const char *url, unsigned *s
 	const char *path = url + strlen("/_fake/");
 	const char *on = arg(c, "on");
 	json_object *o;
+	struct MHD_Response *bot = bot_admin(c, method, path, status);
 
+	if (bot != NULL)
+		return bot;
 	*status = 200;
 	if (strcmp(method, "GET") == 0) {
 		if (strcmp(path, "channel") == 0)
@@ -1378,6 +1391,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		rq->wait = dup_or_null(arg(c, "wait"));
 		rq->ctype = dup_or_null(header(c, "Content-Type"));
 		rq->ua = dup_or_null(header(c, "User-Agent"));
+		rq->auth = dup_or_null(header(c, "Authorization"));
 		if (rq->n == F.hold_call && !F.hold_after) {
 			rq->held = 1;
 			F.held_conn = c;
@@ -1443,6 +1457,7 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestT
 	free(rq->wait);
 	free(rq->ctype);
 	free(rq->ua);
+	free(rq->auth);
 	free(rq->body);
 	free(rq);
 	*req_cls = NULL;
@@ -1452,7 +1467,9 @@ static void
 usage(void)
 {
 	fputs("usage: fake_discord --port-file FILE [--webhook ID/TOKEN]... [--rate N/SECONDS]\n"
-	    "                    [--name NAME] [--channel ID]\n", stderr);
+	    "                    [--name NAME] [--channel ID]\n"
+	    "                    [--bot TOKEN] [--guild ID[:PERMS]]... [--bot-rate N/SECONDS] [--bot-global N]\n",
+	    stderr);
 	exit(64);
 }
 
@@ -1507,6 +1524,8 @@ main(int argc, char *argv[])
 			snprintf(F.name, sizeof F.name, "%s", argv[++i]);
 		} else if (strcmp(argv[i], "--channel") == 0) {
 			snprintf(F.channel, sizeof F.channel, "%s", argv[++i]);
+		} else if (bot_option(argv[i], argv[i + 1])) {
+			i++;
 		} else {
 			usage();
 		}
@@ -1517,6 +1536,7 @@ main(int argc, char *argv[])
 		add_hook("123456789012345678/fake-token");
 	F.channel_msgs = json_object_new_array();
 	F.log = json_object_new_array();
+	bot_init();
 
 	/* The signals are taken by sigwait below, in this thread only. */
 	sigemptyset(&set);
@@ -1562,5 +1582,6 @@ main(int argc, char *argv[])
 	MHD_stop_daemon(d);
 	json_object_put(F.channel_msgs);
 	json_object_put(F.log);
+	json_object_put(B.events);
 	return 0;
 }
