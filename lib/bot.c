@@ -511,6 +511,9 @@ call(struct bot *b, enum op op, const char *method, const char *path, const char
 			goto url_free;
 		}
 		rc = http_send(b->http, &req, resp, &fail, e);
+		/* Count the call from its answer: Discord saw it no later, so a
+		 * second measured from here is a second at Discord too. */
+		b->sent[b->nsent - 1] = mono_us();
 		if (rc != MC_OK) {
 			char *safe = redact(&b->secrets, e->msg);
 			int retry = fail == HTTP_FAIL_CONNECT ||
