@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sevent.h"
 #include "util.h"
 
 struct list {
@@ -218,4 +219,191 @@ evsync_op_name(enum evsync_op op)
 	static const char *const names[] = { "create", "edit", "edit", "delete", "forget", "adopt" };
 
 	return (size_t)op < sizeof names / sizeof names[0] ? names[op] : "?";
+}
+
+/* --- carrying the plan out --- */
+
+struct shows_arg {
+	const struct sevent *want;
+};
+
+/* Does Discord event ev show what conference i should (a create whose id
+ * was lost)? */
+static int
+shows_same(size_t i, const struct bot_event *ev, void *arg)
+{
+	const struct sevent *w = &((const struct shows_arg *)arg)->want[i];
+
+	return strcmp(ev->name, w->name) == 0 && ev->location != NULL &&
+	    strcmp(ev->location, w->location) == 0 && ev->start == w->start && ev->end == w->end;
+}
+
+static void
+tell(struct evsync_job *x, const char *op, size_t i, const char *why)
+{
+	if (x->said != NULL)
+		x->said(x->arg, op, i, why);
+}
+
+/* Make conference i's event and record it. */
+static enum mc_err
+do_create(struct evsync_job *x, const struct evsync_conf *c, size_t i, const struct sevent *w,
+    const char *why, struct err *e)
+{
+	char *body = sevent_body_create(w), id[32], hash[17];
+	enum mc_err rc;
+
+	rc = bot_event_create(x->bot, x->guild_id, body, id, e);
+	free(body);
+	if (rc != MC_OK)
+		return err_prefix(e, "event for '%s': ", w->name);
+	memcpy(hash, c->hash, sizeof hash);
+	rc = x->commit(x->arg, i, id, hash, w->start, e);
+	if (rc != MC_OK)
+		return err_prefix(e, "event %s for '%s' was made but not recorded: ", id, w->name);
+	x->created++;
+	tell(x, "create", i, why);
+	return MC_OK;
+}
+
+static enum mc_err
+do_delete(struct evsync_job *x, const struct evsync_conf *c, size_t i, const struct sevent *w,
+    struct err *e)
+{
+	enum mc_err rc = bot_event_delete(x->bot, x->guild_id, c->event_id, e);
+
+	if (rc != MC_OK && rc != MC_ERR_NOTFOUND)
+		return err_prefix(e, "deleting the event of '%s': ", w->name);
+	rc = x->commit(x->arg, i, "", "", 0, e);
+	if (rc != MC_OK)
+		return rc;
+	x->deleted++;
+	tell(x, "delete", i, !c->present ? "gone from Moodle" : c->start <= x->now ?
+	    "moved while under way" : "out of the nearest events_max");
+	return MC_OK;
+}
+
+static enum mc_err
+do_edit(struct evsync_job *x, const struct evsync_conf *c, size_t i, const struct sevent *w,
+    int with_start, struct err *e)
+{
+	char *body = sevent_body_patch(w, with_start), id[32], hash[17];
+	int status = 0;
+	enum mc_err rc;
+
+	rc = bot_event_edit(x->bot, x->guild_id, c->event_id, body, &status, e);
+	free(body);
+	if (rc == MC_ERR_NOTFOUND || (rc == MC_OK && status >= BOT_EVENT_COMPLETED)) {
+		/* Gone since the list was read: made again while ahead. */
+		rc = x->commit(x->arg, i, "", "", 0, e);
+		if (rc != MC_OK)
+			return rc;
+		if (c->start <= x->now)
+			return MC_OK;
+		return do_create(x, c, i, w, "its event was deleted in Discord", e);
+	}
+	if (rc != MC_OK)
+		return err_prefix(e, "editing the event of '%s': ", w->name);
+	/* The caller's commit may write where c points: pass copies. */
+	memcpy(id, c->event_id, sizeof id);
+	memcpy(hash, c->hash, sizeof hash);
+	rc = x->commit(x->arg, i, id, hash, with_start ? w->start : c->event_start, e);
+	if (rc != MC_OK)
+		return rc;
+	x->edited++;
+	tell(x, "edit", i, "changed in Moodle");
+	return MC_OK;
+}
+
+/* One action; MC_ERR_DATA (a refused body) concerns that conference
+ * only. */
+static enum mc_err
+act(struct evsync_job *x, const struct evsync_action *a, struct evsync_conf *confs,
+    const struct sevent *want, struct err *e)
+{
+	struct evsync_conf *c = &confs[a->conf];
+	const struct sevent *w = &want[a->conf];
+	char hash[17];
+	enum mc_err rc = MC_OK;
+
+	switch (a->op) {
+	case EVSYNC_FORGET:
+		rc = x->commit(x->arg, a->conf, "", "", 0, e);
+		if (rc == MC_OK) {
+			x->forgotten++;
+			tell(x, "forget", a->conf, "over, or deleted or cancelled in Discord");
+		}
+		break;
+	case EVSYNC_ADOPT:
+		memcpy(hash, c->hash, sizeof hash);
+		rc = x->commit(x->arg, a->conf, a->adopt, hash, w->start, e);
+		if (rc == MC_OK)
+			tell(x, "adopt", a->conf, "made by a run that was stopped before it recorded it");
+		break;
+	case EVSYNC_DELETE:
+		rc = do_delete(x, c, a->conf, w, e);
+		break;
+	case EVSYNC_EDIT:
+	case EVSYNC_EDIT_NO_START:
+		rc = do_edit(x, c, a->conf, w, a->op == EVSYNC_EDIT, e);
+		break;
+	case EVSYNC_CREATE:
+		rc = do_create(x, c, a->conf, w, c->event_id[0] ? "its event was deleted in Discord" : "new", e);
+		break;
+	}
+	return rc;
+}
+
+enum mc_err
+evsync_run(struct evsync_job *x, const struct event *const *evs, struct evsync_conf *confs,
+    size_t n, struct err *e)
+{
+	struct sevent *want = xcalloc(n ? n : 1, sizeof *want);
+	struct shows_arg sa = { want };
+	struct evsync_action *plan = NULL;
+	struct bot_event *listed = NULL;
+	struct err first = { 0 };
+	size_t nlisted = 0, nplan = 0, i;
+	int full = 0;
+	enum mc_err rc;
+
+	for (i = 0; i < n; i++) {
+		sevent_make(evs[i], x->site_url, x->meeting_minutes, &want[i]);
+		confs[i].start = want[i].start;
+		confs[i].end = want[i].end;
+		sevent_hash(&want[i], confs[i].hash);
+	}
+	rc = bot_events_list(x->bot, x->guild_id, &listed, &nlisted, e);
+	if (rc != MC_OK)
+		goto want_free;
+	evsync_plan(confs, n, listed, nlisted, x->bot_id, shows_same, &sa, x->now, x->events_max,
+	    &plan, &nplan);
+	for (i = 0; i < nplan; i++) {
+		struct err one = { 0 };
+
+		if (full && plan[i].op == EVSYNC_CREATE)
+			continue;
+		rc = act(x, &plan[i], confs, want, &one);
+		if (rc == MC_OK)
+			continue;
+		if (first.kind == MC_OK)
+			first = one;
+		if (rc == MC_ERR_DATA)
+			continue;
+		if (rc == MC_ERR_UNAVAILABLE && bot_last_code(x->bot) == BOT_CODE_TOO_MANY_EVENTS) {
+			full = 1;
+			continue;
+		}
+		break;
+	}
+	rc = first.kind;
+	if (rc != MC_OK)
+		*e = first;
+	free(plan);
+	bot_events_free(listed, nlisted);
+want_free:
+	for (i = 0; i < n; i++)
+		sevent_free(&want[i]);
+	free(want);
+	return rc;
 }

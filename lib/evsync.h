@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "bot.h"
+#include "event.h"
 
 /* One conference and what is stored of its event. */
 struct evsync_conf {
@@ -66,5 +67,39 @@ void evsync_plan(const struct evsync_conf *confs, size_t n, const struct bot_eve
 
 /* "create", "edit", ... for messages. */
 const char *evsync_op_name(enum evsync_op op);
+
+/* Carrying a plan out.  The caller fills the first part; the counts are
+ * evsync_run's. */
+struct evsync_job {
+	struct bot *bot;
+	const char *guild_id;
+	const char *site_url;       /* the Moodle site, for the location       */
+	int64_t meeting_minutes;    /* length of a conference without one      */
+	int64_t events_max;
+	int64_t now;
+	const char *bot_id;         /* the bot's user id, NULL = adopt nothing */
+	/* Record conference i's event (event_id "" = none, hash, start) and
+	 * commit it before the next call; MC_OK or an error that stops the
+	 * run (e filled). */
+	enum mc_err (*commit)(void *arg, size_t i, const char *event_id, const char *hash,
+	    int64_t start, struct err *e);
+	/* Tell what was done to conference i (op: "create", "edit", "delete",
+	 * "forget"), why; may be NULL. */
+	void (*said)(void *arg, const char *op, size_t i, const char *why);
+	void *arg;
+	size_t created, edited, deleted, forgotten;
+};
+
+/* Bring the guild's events in step with the n conferences: list the
+ * server's events, plan (evsync_plan) and carry the plan out one call at a
+ * time, each committed before the next.  confs[i] describes evs[i] (the
+ * caller fills key, present and the stored event_id, event_hash and
+ * event_start; start, end and hash are filled here from the event it
+ * should show).  A refused body (MC_ERR_DATA) skips that conference; the
+ * server's limit (30038) stops the creates; any other failure stops the
+ * run.  Returns MC_OK, or the first failure with e filled (one line, no
+ * secret). */
+enum mc_err evsync_run(struct evsync_job *x, const struct event *const *evs,
+    struct evsync_conf *confs, size_t n, struct err *e);
 
 #endif
