@@ -10,6 +10,7 @@
 
 #include "discord.h"
 #include "http.h"
+#include "ratelimit.h"
 
 #define BOT_API "https://discord.com/api/v10"
 #define USER_AGENT "DiscordBot (https://github.com/moodlecord/moodlecord, " MOODLECORD_VERSION ")"
@@ -22,8 +23,7 @@ enum {
 	BACKOFF_US = 500000,   /* first backoff; doubles                      */
 	GLOBAL_N = 50,         /* calls a bot may make ...                    */
 	GLOBAL_US = 1000000,   /* ... in this many microseconds              */
-	GUILDS_PAGE = 200,
-	MAX_BUCKETS = 32
+	GUILDS_PAGE = 200
 };
 
 enum op { OP_ME, OP_GUILDS, OP_LIST, OP_CREATE, OP_EDIT, OP_DELETE };
@@ -33,32 +33,13 @@ static const char *const op_name[] = {
 	"event create", "event edit", "event delete"
 };
 
-/* What one bucket allows, keyed by "BUCKET|GUILD" once Discord named the
- * bucket, by "ROUTE" before. */
-struct bucket {
-	char *key;
-	long remaining;         /* -1 = unknown                              */
-	int64_t reset_at;       /* monotonic µs when it refills              */
-};
-
-/* Which bucket a route (method and path with the event id left out) is
- * in, as the answers said. */
-struct route {
-	char *route;
-	char *bucket;
-};
-
 struct bot {
 	struct http *http;
 	char *base;
 	char *auth;               /* "Bot TOKEN": secret                      */
 	struct secrets secrets;   /* the token: scrubbed from http's messages */
 	int64_t deadline;
-	int64_t sent[GLOBAL_N];   /* monotonic µs of the last GLOBAL_N calls  */
-	size_t nsent;
-	int64_t global_until;     /* a global 429 holds every call until then */
-	struct bucket buckets[MAX_BUCKETS];
-	struct route routes[MAX_BUCKETS];
+	struct ratelimit *rl;
 	int last_code;
 	long ratelimited;
 };
@@ -151,6 +132,7 @@ bot_new(const char *api_base, const char *token, long connect_timeout, long time
 	}
 	b = xcalloc(1, sizeof *b);
 	b->http = http_new(connect_timeout, timeout, 0);
+	b->rl = ratelimit_new(GLOBAL_N, GLOBAL_US);
 	n = strlen(api_base);
 	while (n > 0 && api_base[n - 1] == '/')
 		n--;
@@ -164,8 +146,6 @@ bot_new(const char *api_base, const char *token, long connect_timeout, long time
 void
 bot_free(struct bot *b)
 {
-	size_t i;
-
 	if (b == NULL)
 		return;
 	http_free(b->http);
@@ -173,11 +153,7 @@ bot_free(struct bot *b)
 	explicit_bzero(b->auth, strlen(b->auth));
 	free(b->auth);
 	secrets_free(&b->secrets);
-	for (i = 0; i < MAX_BUCKETS; i++) {
-		free(b->buckets[i].key);
-		free(b->routes[i].route);
-		free(b->routes[i].bucket);
-	}
+	ratelimit_free(b->rl);
 	free(b);
 }
 
@@ -235,146 +211,17 @@ wait_until(struct bot *b, int64_t until, const char *why, struct err *e)
 	return MC_OK;
 }
 
-/* The slot for key: found, or a new one (the oldest reused when full).
- * The table is small: a run touches a handful of routes. */
-static struct bucket *
-bucket_get(struct bot *b, const char *key, int make)
-{
-	struct bucket *slot = NULL;
-	size_t i;
-
-	for (i = 0; i < MAX_BUCKETS; i++) {
-		if (b->buckets[i].key != NULL && strcmp(b->buckets[i].key, key) == 0)
-			return &b->buckets[i];
-		if (slot == NULL && b->buckets[i].key == NULL)
-			slot = &b->buckets[i];
-	}
-	if (!make)
-		return NULL;
-	if (slot == NULL) {
-		slot = &b->buckets[0];
-		for (i = 1; i < MAX_BUCKETS; i++)
-			if (b->buckets[i].reset_at < slot->reset_at)
-				slot = &b->buckets[i];
-		free(slot->key);
-	}
-	slot->key = xstrdup(key);
-	slot->remaining = -1;
-	slot->reset_at = 0;
-	return slot;
-}
-
-static const char *
-route_bucket(const struct bot *b, const char *route)
-{
-	size_t i;
-
-	for (i = 0; i < MAX_BUCKETS; i++)
-		if (b->routes[i].route != NULL && strcmp(b->routes[i].route, route) == 0)
-			return b->routes[i].bucket;
-	return NULL;
-}
-
-static void
-route_learn(struct bot *b, const char *route, const char *bucket)
-{
-	size_t i;
-
-	for (i = 0; i < MAX_BUCKETS; i++) {
-		if (b->routes[i].route != NULL && strcmp(b->routes[i].route, route) == 0) {
-			if (strcmp(b->routes[i].bucket, bucket) != 0) {
-				free(b->routes[i].bucket);
-				b->routes[i].bucket = xstrdup(bucket);
-			}
-			return;
-		}
-	}
-	for (i = 0; i < MAX_BUCKETS && b->routes[i].route != NULL; i++)
-		;
-	if (i == MAX_BUCKETS)
-		return;  /* more routes than a run uses: go unpaced by bucket */
-	b->routes[i].route = xstrdup(route);
-	b->routes[i].bucket = xstrdup(bucket);
-}
-
-/* The key of the bucket state of route in guild (major parameter). */
-static char *
-bucket_key(const struct bot *b, const char *route, const char *guild)
-{
-	const char *hash = route_bucket(b, route);
-
-	if (hash == NULL)
-		return xstrdup(route);
-	return xasprintf("%s|%s", hash, guild ? guild : "");
-}
-
-/* Wait until both the global limit and route's bucket allow a call. */
+/* Wait until the global limit and route's bucket allow a call, and count
+ * it. */
 static enum mc_err
 pace(struct bot *b, const char *route, const char *guild, struct err *e)
 {
-	char *key = bucket_key(b, route, guild);
-	struct bucket *k = bucket_get(b, key, 0);
-	int64_t until = b->global_until;
-	enum mc_err rc;
+	enum mc_err rc = wait_until(b, ratelimit_ready_at(b->rl, route, guild, mono_us()),
+	    "Discord's rate limit", e);
 
-	free(key);
-	if (k != NULL && k->remaining == 0 && k->reset_at > until)
-		until = k->reset_at;
-	if (b->nsent == GLOBAL_N && b->sent[0] + GLOBAL_US > until)
-		until = b->sent[0] + GLOBAL_US;
-	rc = wait_until(b, until, "Discord's rate limit", e);
-	if (rc != MC_OK)
-		return rc;
-	if (b->nsent == GLOBAL_N) {
-		memmove(b->sent, b->sent + 1, (GLOBAL_N - 1) * sizeof b->sent[0]);
-		b->nsent--;
-	}
-	b->sent[b->nsent++] = mono_us();
-	return MC_OK;
-}
-
-/* Note what an answer says of its bucket. */
-static void
-note_answer(struct bot *b, const char *route, const char *guild, const struct http_response *r,
-    const struct discord_limits *l)
-{
-	struct bucket *k;
-	char *key;
-
-	if (r->rl_bucket != NULL && *r->rl_bucket != '\0')
-		route_learn(b, route, r->rl_bucket);
-	key = bucket_key(b, route, guild);
-	k = bucket_get(b, key, 1);
-	free(key);
-	if (l->remaining >= 0)
-		k->remaining = l->remaining;
-	if (l->reset_after_us >= 0)
-		k->reset_at = mono_us() + l->reset_after_us;
-}
-
-/* A 429: hold back every call (global) or the route's bucket until it
- * has passed. */
-static void
-note_429(struct bot *b, const char *route, const char *guild, const struct http_response *r,
-    const struct discord_limits *l)
-{
-	int64_t wait = l->retry_after_us >= 0 ? l->retry_after_us :
-	    l->reset_after_us >= 0 ? l->reset_after_us : 1000000;
-	int global = l->global || (r->rl_scope != NULL && strcasecmp(r->rl_scope, "global") == 0);
-	struct bucket *k;
-	char *key;
-
-	if (global) {
-		if (mono_us() + wait > b->global_until)
-			b->global_until = mono_us() + wait;
-		return;
-	}
-	key = bucket_key(b, route, guild);
-	k = bucket_get(b, key, 1);
-	free(key);
-	k->remaining = 0;
-	if (mono_us() + wait > k->reset_at)
-		k->reset_at = mono_us() + wait;
+	if (rc == MC_OK)
+		ratelimit_sent(b->rl, mono_us());
+	return rc;
 }
 
 /* --- answers --- */
@@ -511,9 +358,7 @@ call(struct bot *b, enum op op, const char *method, const char *path, const char
 			goto url_free;
 		}
 		rc = http_send(b->http, &req, resp, &fail, e);
-		/* Count the call from its answer: Discord saw it no later, so a
-		 * second measured from here is a second at Discord too. */
-		b->sent[b->nsent - 1] = mono_us();
+		ratelimit_answered(b->rl, mono_us());
 		if (rc != MC_OK) {
 			char *safe = redact(&b->secrets, e->msg);
 			int retry = fail == HTTP_FAIL_CONNECT ||
@@ -542,7 +387,9 @@ call(struct bot *b, enum op op, const char *method, const char *path, const char
 				    "(a ban after too many refused calls); run again later, in an hour or more");
 				goto url_free;
 			}
-			note_429(b, route, guild, resp, &l);
+			ratelimit_429(b->rl, route, guild, l.global || (resp->rl_scope != NULL &&
+			    strcasecmp(resp->rl_scope, "global") == 0), l.retry_after_us >= 0 ? l.retry_after_us :
+			    l.reset_after_us >= 0 ? l.reset_after_us : 1000000, mono_us());
 			http_response_free(resp);
 			if (++n429 > MAX_429) {
 				rc = err_set(e, MC_ERR_TEMP, "Discord kept answering 429 (rate limited) to the %s; "
@@ -551,7 +398,7 @@ call(struct bot *b, enum op op, const char *method, const char *path, const char
 			}
 			continue;
 		}
-		note_answer(b, route, guild, resp, &l);
+		ratelimit_note(b->rl, route, guild, resp->rl_bucket, l.remaining, l.reset_after_us, mono_us());
 		if (resp->status >= 500 && resp->status <= 599) {
 			long status = resp->status;
 			int64_t ra = discord_parse_seconds(resp->retry_after);
