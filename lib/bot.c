@@ -101,6 +101,22 @@ base_allowed(const char *base)
 	return 0;
 }
 
+char *
+bot_api_for(const char *webhook_url)
+{
+	const char *w = webhook_url ? strstr(webhook_url, "/webhooks/") : NULL;
+	char *base;
+
+	if (w == NULL || strncmp(webhook_url, "http://", 7) != 0)
+		return NULL;
+	base = xstrndup(webhook_url, (size_t)(w - webhook_url));
+	if (!base_allowed(base) || strncmp(base, "https://", 8) == 0) {
+		free(base);
+		return NULL;
+	}
+	return base;
+}
+
 struct bot *
 bot_new(const char *api_base, const char *token, long connect_timeout, long timeout,
     int64_t deadline, struct err *e)

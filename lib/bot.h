@@ -77,6 +77,12 @@ struct bot;
 struct bot *bot_new(const char *api_base, const char *token, long connect_timeout,
     long timeout, int64_t deadline, struct err *e);
 
+/* Where the bot's calls go for the webhook at webhook_url: NULL (Discord
+ * itself) unless that is a loopback http URL (the tests' fake Discord),
+ * whose part before /webhooks/ is then the API base: a new string, caller
+ * frees. */
+char *bot_api_for(const char *webhook_url);
+
 /* Wipe the token and free b (NULL is fine). */
 void bot_free(struct bot *b);
 

@@ -113,10 +113,11 @@ orphan_for(size_t i, const struct evsync_conf *confs, size_t n, const struct bot
 {
 	size_t k, j;
 
-	if (shows == NULL || bot_id == NULL || *bot_id == '\0')
+	if (shows == NULL)
 		return NULL;
 	for (k = 0; k < nlisted; k++) {
-		if (taken[k] || !is_alive(&listed[k]) || strcmp(listed[k].creator_id, bot_id) != 0)
+		if (taken[k] || !is_alive(&listed[k]) ||
+		    (bot_id != NULL && *bot_id != '\0' && strcmp(listed[k].creator_id, bot_id) != 0))
 			continue;
 		for (j = 0; j < n; j++)
 			if (strcmp(confs[j].event_id, listed[k].id) == 0)

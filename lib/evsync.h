@@ -15,9 +15,10 @@
  *   its end, or deleted or cancelled by a person) is forgotten, without a
  *   call, and made again while its conference is still ahead and in the
  *   window.
- * - An event the bot made that no conference holds (its id was lost with
- *   a run killed after the create reached Discord) is adopted by the
- *   conference it shows, instead of a second one being made. */
+ * - An event that no conference holds (its id was lost with a run killed
+ *   after the create reached Discord) and that shows exactly what a
+ *   conference needs (name, location, start and end) is adopted by it,
+ *   instead of a second one being made. */
 #ifndef MC_EVSYNC_H
 #define MC_EVSYNC_H
 
@@ -57,9 +58,9 @@ struct evsync_action {
  * first, then deletes (they make room under the server's limit), edits,
  * and creates nearest first.  A conference may have a delete and then a
  * create (an active event moved).  listed: the server's events as Discord
- * listed them this run; bot_id: the bot's user id ("" or NULL: adopt
- * nothing); shows(i, ev) tells whether Discord event ev shows what
- * conference i should (NULL: adopt nothing).  *out (free) holds *n
+ * listed them this run; bot_id: the bot's user id, to adopt only its
+ * events ("" or NULL: any creator's); shows(i, ev) tells whether Discord
+ * event ev shows what conference i should (NULL: adopt nothing).  *out (free) holds *n
  * actions. */
 void evsync_plan(const struct evsync_conf *confs, size_t n, const struct bot_event *listed,
     size_t nlisted, const char *bot_id, int (*shows)(size_t i, const struct bot_event *ev, void *arg),
@@ -77,7 +78,7 @@ struct evsync_job {
 	int64_t meeting_minutes;    /* length of a conference without one      */
 	int64_t events_max;
 	int64_t now;
-	const char *bot_id;         /* the bot's user id, NULL = adopt nothing */
+	const char *bot_id;         /* the bot's user id, NULL = not known     */
 	/* Record conference i's event (event_id "" = none, hash, start) and
 	 * commit it before the next call; MC_OK or an error that stops the
 	 * run (e filled). */

@@ -561,6 +561,20 @@ test_guild_pages(void **state)
 }
 
 static void
+test_api_for(void **state)
+{
+	char *b;
+
+	(void)state;
+	b = bot_api_for("http://127.0.0.1:4242/api/v10/webhooks/1/tok");
+	assert_string_equal(b, "http://127.0.0.1:4242/api/v10");
+	free(b);
+	assert_null(bot_api_for("https://discord.com/api/webhooks/123456789012345678/tok"));
+	assert_null(bot_api_for("http://evil.example:80/api/webhooks/1/tok"));
+	assert_null(bot_api_for(NULL));
+}
+
+static void
 test_parse_time(void **state)
 {
 	(void)state;
@@ -580,6 +594,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_refuses),
 		cmocka_unit_test(test_parse_time),
+		cmocka_unit_test(test_api_for),
 		cmocka_unit_test_setup_teardown(test_me, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_401, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),

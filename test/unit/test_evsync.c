@@ -239,6 +239,35 @@ test_adopt(void **state)
 	free(got);
 }
 
+static int
+shows_any_for_1(size_t i, const struct bot_event *ev, void *arg)
+{
+	const struct evsync_conf *c = arg;
+
+	(void)ev;
+	return c[i].key == 1;
+}
+
+/* Without the bot's id, any creator's event that shows it exactly; one
+ * that a conference holds never. */
+static void
+test_adopt_any_creator(void **state)
+{
+	struct evsync_conf c[2] = { conf(1, 1 * H), conf(2, 2 * H) };
+	struct bot_event l[2] = { listed("902", 1, BOT), listed("901", 1, "444444444444444444") };
+	struct evsync_action *a;
+	size_t na;
+
+	(void)state;
+	has_event(&c[1], "902");
+	evsync_plan(c, 2, l, 2, NULL, shows_any_for_1, c, NOW, 50, &a, &na);
+	assert_int_equal(na, 1);
+	assert_int_equal(a[0].op, EVSYNC_ADOPT);
+	assert_int_equal(a[0].conf, 0);
+	assert_string_equal(a[0].adopt, "901");
+	free(a);
+}
+
 int
 main(void)
 {
@@ -251,6 +280,7 @@ main(void)
 		cmocka_unit_test(test_removed_and_started),
 		cmocka_unit_test(test_active_take_slots),
 		cmocka_unit_test(test_adopt),
+		cmocka_unit_test(test_adopt_any_creator),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
