@@ -23,19 +23,20 @@ cell(const char *s)
 
 /* Columns are as wide as their text in code points (what a terminal shows
  * for most text). */
-enum { COL_START, COL_COURSE, COL_NAME, COL_MESSAGE, COL_PING, NCOLS };
+enum { COL_START, COL_COURSE, COL_NAME, COL_MESSAGE, COL_PING, COL_EVENT, NCOLS };
 
-static const char *const heads[NCOLS] = { "START", "COURSE", "NAME", "MESSAGE", "PING" };
+static const char *const heads[NCOLS] = { "START", "COURSE", "NAME", "MESSAGE", "PING", "EVENT" };
 
+/* The EVENT column only when some conference has a scheduled event. */
 static void
-print_row(struct ctx *c, char *const cols[NCOLS], const size_t w[NCOLS])
+print_row(struct ctx *c, char *const cols[NCOLS], const size_t w[NCOLS], size_t ncols)
 {
 	struct buf b = { 0 };
 	size_t i, n;
 
-	for (i = 0; i < NCOLS; i++) {
+	for (i = 0; i < ncols; i++) {
 		buf_adds(&b, cols[i]);
-		if (i == NCOLS - 1)
+		if (i == ncols - 1)
 			break;
 		for (n = utf8_count(cols[i]); n < w[i] + 2; n++)
 			buf_add(&b, " ", 1);
@@ -48,7 +49,7 @@ static void
 print_table(struct ctx *c, const struct record_list *l)
 {
 	char *(*rows)[NCOLS] = xcalloc(l->n ? l->n : 1, sizeof *rows);
-	size_t w[NCOLS], i, j;
+	size_t w[NCOLS], i, j, ncols = COL_EVENT;
 	char when[32];
 
 	for (j = 0; j < NCOLS; j++)
@@ -61,13 +62,16 @@ print_table(struct ctx *c, const struct record_list *l)
 		rows[i][COL_NAME] = cell(r->ev.name);
 		rows[i][COL_MESSAGE] = cell(r->msg.msg_id);
 		rows[i][COL_PING] = xstrdup(ping_state_name(r->msg.ping));
+		rows[i][COL_EVENT] = cell(r->msg.sevent_id);
+		if (r->msg.sevent_id[0] != '\0')
+			ncols = NCOLS;
 		for (j = 0; j < NCOLS; j++)
 			if (utf8_count(rows[i][j]) > w[j])
 				w[j] = utf8_count(rows[i][j]);
 	}
-	print_row(c, (char *const *)heads, w);
+	print_row(c, (char *const *)heads, w, ncols);
 	for (i = 0; i < l->n; i++) {
-		print_row(c, rows[i], w);
+		print_row(c, rows[i], w, ncols);
 		for (j = 0; j < NCOLS; j++)
 			free(rows[i][j]);
 	}

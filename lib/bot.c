@@ -11,6 +11,8 @@
 #include "discord.h"
 #include "http.h"
 #include "ratelimit.h"
+#include "secret.h"
+#include "url.h"
 
 #define BOT_API "https://discord.com/api/v10"
 #define USER_AGENT "DiscordBot (https://github.com/moodlecord/moodlecord, " MOODLECORD_VERSION ")"
@@ -166,8 +168,7 @@ bot_free(struct bot *b)
 		return;
 	http_free(b->http);
 	free(b->base);
-	explicit_bzero(b->auth, strlen(b->auth));
-	free(b->auth);
+	secret_free(b->auth);
 	secrets_free(&b->secrets);
 	ratelimit_free(b->rl);
 	free(b);
@@ -376,7 +377,7 @@ call(struct bot *b, enum op op, const char *method, const char *path, const char
 		rc = http_send(b->http, &req, resp, &fail, e);
 		ratelimit_answered(b->rl, mono_us());
 		if (rc != MC_OK) {
-			char *safe = redact(&b->secrets, e->msg);
+			char *safe = secrets_redact(&b->secrets, e->msg);
 			int retry = fail == HTTP_FAIL_CONNECT ||
 			    (op != OP_CREATE && (fail == HTTP_FAIL_TIMEOUT || fail == HTTP_FAIL_LOST));
 

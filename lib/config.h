@@ -27,6 +27,11 @@ struct config {
 	int64_t ping_minutes;    /* default 5                                 */
 	char *thread_id;         /* NULL = channel itself                     */
 	char *discord_username;  /* NULL = webhook's own name                 */
+	char *bot_token;         /* secret, from bot_token/bot_token_file     */
+	char *guild_id;          /* the server of the scheduled events        */
+	int64_t events;          /* 1 = keep scheduled events (default: 1 with
+	                            a bot token), 0 = not                     */
+	int64_t events_max;      /* 1-100, default 50                         */
 
 	/* [schedule] */
 	int64_t meeting_minutes; /* default 90                                */
@@ -49,7 +54,7 @@ struct config {
 /* What a verb needs from the config file. */
 enum config_need {
 	CONFIG_NEED_MOODLE  = 1 << 0, /* url and credentials               */
-	CONFIG_NEED_DISCORD = 1 << 1, /* webhook_url                       */
+	CONFIG_NEED_DISCORD = 1 << 1, /* webhook_url; guild_id with a bot  */
 	CONFIG_NEED_STATE   = 1 << 2  /* nothing required beyond defaults  */
 };
 

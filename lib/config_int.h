@@ -18,6 +18,7 @@ enum key {
 	K_TOKEN, K_TOKEN_FILE, K_MODULES, K_LOOKAHEAD_DAYS, K_COURSES,
 	K_WEBHOOK_URL, K_WEBHOOK_URL_FILE, K_ROLE_ID, K_PING_MINUTES,
 	K_THREAD_ID, K_DISCORD_USERNAME,
+	K_BOT_TOKEN, K_BOT_TOKEN_FILE, K_GUILD_ID, K_EVENTS, K_EVENTS_MAX,
 	K_MEETING_MINUTES,
 	K_STATE_PATH,
 	K_CONNECT_TIMEOUT, K_TIMEOUT, K_DEADLINE,
@@ -25,7 +26,7 @@ enum key {
 };
 
 /* The secrets that have several sources: exactly one may be given. */
-enum group { G_NONE, G_PASSWORD, G_TOKEN, G_WEBHOOK, NGROUPS };
+enum group { G_NONE, G_PASSWORD, G_TOKEN, G_WEBHOOK, G_BOT, NGROUPS };
 
 struct config_loader;
 

@@ -43,7 +43,8 @@ static const char *
 what_secret(enum key k)
 {
 	return keydefs[k].group == G_PASSWORD ? "password" :
-	    keydefs[k].group == G_TOKEN ? "token" : "webhook URL";
+	    keydefs[k].group == G_TOKEN ? "token" :
+	    keydefs[k].group == G_BOT ? "bot token" : "webhook URL";
 }
 
 static enum mc_err
@@ -250,6 +251,8 @@ config_read_secrets(struct config *cfg, struct err *e)
 			rc = config_check_webhook(ld, cfg, K_WEBHOOK_URL_FILE, cfg->webhook_url,
 			    "the URL in the file ", e);
 	}
+	if (rc == MC_OK && (ld->need & CONFIG_NEED_DISCORD))
+		rc = resolve_secret(ld, cfg, K_BOT_TOKEN_FILE, NKEYS, &cfg->bot_token, e);
 	if (rc == MC_OK) {
 		config_loader_free(ld);
 		cfg->pending = NULL;

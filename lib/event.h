@@ -40,6 +40,11 @@ struct message {
 	char ping_id[32];       /* ping message snowflake, "" = none         */
 	enum ping_state ping;
 	int64_t ping_at;        /* when the ping was claimed or sent          */
+	/* The Discord scheduled event (sync with a bot token; optional keys
+	 * of the stored form): */
+	char sevent_id[32];     /* its snowflake, "" = none                  */
+	char sevent_hash[17];   /* hex hash of what it shows                  */
+	int64_t sevent_start;   /* the start it has                           */
 };
 
 /* A conference as stored: the snapshot entry and its message data. */

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "secret.h"
+
 #define HTTP_MAX_BODY_DEFAULT ((size_t)16 * 1024 * 1024)
 #define HTTP_MAX_HOSTS 8
 
@@ -317,7 +319,7 @@ headers_wipe(struct curl_slist *l)
 {
 	for (; l != NULL; l = l->next)
 		if (l->data != NULL)
-			explicit_bzero(l->data, strlen(l->data));
+			secret_wipe(l->data, strlen(l->data));
 }
 
 #define SETOPT(curl, opt, val) do { \
@@ -412,8 +414,7 @@ http_send(struct http *h, const struct http_request *req,
 		char *auth = xasprintf("Authorization: %s", req->authorization);
 
 		tmp = curl_slist_append(hdrs, auth);
-		explicit_bzero(auth, strlen(auth));
-		free(auth);
+		secret_free(auth);
 		if (tmp == NULL)
 			goto setopt_failed;
 		hdrs = tmp;

@@ -96,7 +96,7 @@ describe(const struct event *ev, const char *site_url, int64_t start, int64_t en
 	char *course;
 
 	when_text(start, end, when);
-	fixed = render_cplen(when);
+	fixed = utf8_count(when);
 	if (link_ok(ev->url, SEVENT_DESCRIPTION_MAX) && fixed + 1 + strlen(ev->url) <= room - 2) {
 		link = ev->url;
 		fixed += 1 + strlen(link);

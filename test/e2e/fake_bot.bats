@@ -38,6 +38,7 @@ event() {
 
 create() { bot POST "/guilds/$GUILD/scheduled-events" "$(event "$@")"; }
 
+# bats test_tags=fake-selftest
 @test "fake bot: the token is checked; the bot and its servers with permissions" {
 	run curl -s "$API/users/@me"
 	[ "$(jq .code <<<"$output")" = 0 ]
@@ -55,6 +56,7 @@ create() { bot POST "/guilds/$GUILD/scheduled-events" "$(event "$@")"; }
 	[ "$(jq -r '.[].id' <<<"${lines[1]}")" = 555555555555555555 ]
 }
 
+# bats test_tags=fake-selftest
 @test "fake bot: a valid external event is made, with Discord's headers and shape" {
 	run curl -s -D "$T/h" -o "$T/b" -X POST -H "Authorization: Bot $BOT_TOKEN" \
 		-H 'Content-Type: application/json' --data-binary "$(event 'Q&A' 3600 7200)" \
@@ -69,6 +71,7 @@ create() { bot POST "/guilds/$GUILD/scheduled-events" "$(event "$@")"; }
 	[ "$(jq -r '.[0].name' <<<"${lines[1]}")" = "Q&A" ]
 }
 
+# bats test_tags=fake-selftest
 @test "fake bot: bodies Discord refuses are refused, with the field named" {
 	refused() { # refused BODY PATH_IN_ERRORS
 		run bot POST "/guilds/$GUILD/scheduled-events" "$1"
@@ -99,6 +102,7 @@ create() { bot POST "/guilds/$GUILD/scheduled-events" "$(event "$@")"; }
 	[ "$(curl -sf "http://127.0.0.1:$DISCORD_PORT/_fake/events" | jq length)" = 1 ]
 }
 
+# bats test_tags=fake-selftest
 @test "fake bot: events start and complete by the fake's clock; started and final events refuse changes" {
 	run create 'Soon' 60 3600
 	id=$(jq -r .id <<<"${lines[1]}")
@@ -123,6 +127,7 @@ create() { bot POST "/guilds/$GUILD/scheduled-events" "$(event "$@")"; }
 	jq -e '.errors.scheduled_start_time' <<<"${lines[1]}"
 }
 
+# bats test_tags=fake-selftest
 @test "fake bot: a person deletes or cancels an event; 10070, 10004, 30038" {
 	run create 'One' 3600 7200
 	one=$(jq -r .id <<<"${lines[1]}")
@@ -149,6 +154,7 @@ create() { bot POST "/guilds/$GUILD/scheduled-events" "$(event "$@")"; }
 	[ "$(jq .code <<<"${lines[1]}")" = 30038 ]
 }
 
+# bats test_tags=fake-selftest
 @test "fake bot: permissions: Create Events for its own, Manage Events for others'" {
 	discord_admin "event_add?n=1"
 	theirs=$(curl -sf "http://127.0.0.1:$DISCORD_PORT/_fake/events" | jq -r '.[0].id')
@@ -168,6 +174,7 @@ create() { bot POST "/guilds/$GUILD/scheduled-events" "$(event "$@")"; }
 	[ "$(jq .code <<<"${lines[1]}")" = 50013 ]
 }
 
+# bats test_tags=fake-selftest
 @test "fake bot: a route's bucket and the global limit answer 429 with Discord's headers" {
 	discord_admin "bot_rate?limit=2&per=5"
 	bot GET /users/@me >/dev/null

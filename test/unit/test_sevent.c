@@ -86,12 +86,12 @@ test_name_at_100(void **state)
 	(void)state;
 	sevent_make(&ev, SITE, 90, &s);
 	assert_string_equal(s.name, exact);
-	assert_int_equal(render_cplen(s.name), 100);
+	assert_int_equal(utf8_count(s.name), 100);
 	sevent_free(&s);
 
 	ev.name = over;
 	sevent_make(&ev, SITE, 90, &s);
-	assert_int_equal(render_cplen(s.name), 100);
+	assert_int_equal(utf8_count(s.name), 100);
 	/* 99 of the letters and the mark, cut between code points. */
 	assert_memory_equal(s.name, over, 99 * 2);
 	assert_string_equal(s.name + 99 * 2, "\xe2\x80\xa6");
@@ -101,7 +101,7 @@ test_name_at_100(void **state)
 	/* Four-byte code points: the cut never splits one. */
 	ev.name = emoji;
 	sevent_make(&ev, SITE, 90, &s);
-	assert_int_equal(render_cplen(s.name), 100);
+	assert_int_equal(utf8_count(s.name), 100);
 	assert_true(utf8_valid(s.name, strlen(s.name)));
 	assert_memory_equal(s.name, emoji, 99 * 4);
 	sevent_free(&s);
@@ -159,7 +159,7 @@ test_location_choice(void **state)
 	ev.url = u101;
 	ev.site_name = longname;
 	sevent_make(&ev, longsite, 90, &s);
-	assert_int_equal(render_cplen(s.location), 100);
+	assert_int_equal(utf8_count(s.location), 100);
 	sevent_free(&s);
 	free(u100);
 	free(u101);
@@ -178,7 +178,7 @@ test_description_at_1000(void **state)
 	sevent_make(&ev, SITE, 90, &s);
 	/* A long course name is cut so that all of it is exactly 1000 and
 	 * the links are whole. */
-	assert_int_equal(render_cplen(s.description), 1000);
+	assert_int_equal(utf8_count(s.description), 1000);
 	assert_non_null(strstr(s.description, "\n2026-01-01 09:00\xe2\x80\x93" "10:30 UTC\n" LINK "\n" SITE));
 	assert_non_null(strstr(s.description, "\xe2\x80\xa6\n2026-01-01"));
 	sevent_free(&s);
@@ -187,7 +187,7 @@ test_description_at_1000(void **state)
 	ev.url = u990;
 	ev.course_name = (char *)"Research Methods";
 	sevent_make(&ev, SITE, 90, &s);
-	assert_true(render_cplen(s.description) <= 1000);
+	assert_true(utf8_count(s.description) <= 1000);
 	assert_null(strstr(s.description, u990));
 	assert_string_equal(s.description, "Research Methods\n2026-01-01 09:00\xe2\x80\x93" "10:30 UTC\n" SITE);
 	sevent_free(&s);
