@@ -372,3 +372,48 @@ crash_reset() {
 	[[ "${lines[1]}" == *"Lecture 1"*" $(event_of 501)" ]]
 	[ "$("$MOODLECORD" -c "$CFG" dump --json | jq -r '.[0].sevent_start')" -eq $((MOODLE_BASE + 1800)) ]
 }
+
+# change_scenario: from a synced state, one event to delete (gone twice),
+# one to edit and one to create, for the crash test below.
+change_scenario() {
+	crash_reset
+	msync
+	moodle_edit 'del(.activities[] | select(.event == 502))'
+	msync
+	moodle_edit '(.activities[] | select(.event == 501) | .name) = "Lecture 1 (room B)"'
+	moodle_edit '.activities += [{"module": "bigbluebuttonbn", "instance": 25, "cmid": 105, "course": 10, "name": "Lecture 3", "event": 505, "start": 9000}]'
+}
+
+@test "events: crash at every call of a sync that deletes, edits and creates: the next run converges" {
+	change_scenario
+	n=$(calls)
+	msync
+	total=$(($(calls) - n))
+	for mode in drop hold-before hold-after; do
+		for k in $(seq 1 "$total"); do
+			echo "# $mode at call $k of $total"
+			change_scenario
+			case $mode in
+			drop)
+				discord_admin "drop?next=$k"
+				"$MOODLECORD" -c "$CFG" -q sync || true
+				;;
+			hold-*)
+				discord_admin "hold?next=$k&stage=${mode#hold-}"
+				"$MOODLECORD" -c "$CFG" -q sync &
+				pid=$!
+				discord_wait_held
+				kill -KILL "$pid"
+				wait "$pid" || true
+				discord_admin release
+				;;
+			esac
+			msync
+			[ "$status" -eq 0 ]
+			diff -u <(expected) <(events)
+			n=$(calls)
+			msync
+			[ "$(calls)" -eq $((n + 1)) ]
+		done
+	done
+}
