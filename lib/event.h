@@ -54,6 +54,11 @@ struct message {
 	                           ([route NAME]); "" = [discord]             */
 	char thread_id[32];     /* forum: the post (thread) holding msg_id and
 	                           the reminders; "" = none                   */
+	/* The Discord scheduled event (sync with a bot token; optional keys
+	 * of the stored form): */
+	char sevent_id[32];     /* its snowflake, "" = none                  */
+	char sevent_hash[17];   /* hex hash of what it shows                  */
+	int64_t sevent_start;   /* the start it has                           */
 };
 
 /* A conference as stored: the snapshot entry and its message data. */
