@@ -61,9 +61,9 @@ enum mc_err check_bot(struct ctx *c, struct err *e);
 
 /* The hash sync stores for a conference whose messages are gone but whose
  * scheduled event is still to be deleted (cmd/sync.c keeps its record,
- * cmd/sync_events.c deletes the event and then the record): never a hash
- * of a body, which is hex. */
-#define SYNC_GONE_HASH "-"
+ * cmd/sync_events.c deletes the event and then the record; ping skips it):
+ * MESSAGE_GONE_HASH of lib/event.h. */
+#define SYNC_GONE_HASH MESSAGE_GONE_HASH
 
 struct store;
 /* The scheduled events half of sync (cmd/sync_events.c), after the

@@ -327,3 +327,9 @@ ping_state_name(enum ping_state s)
 	}
 	return "?";
 }
+
+int
+message_gone(const struct message *m)
+{
+	return strcmp(m->hash, MESSAGE_GONE_HASH) == 0;
+}

@@ -119,4 +119,12 @@ int64_t event_end(const struct event *ev, int64_t meeting_minutes);
 /* "none", "claimed", "sent", "done" (the stored names); "?" otherwise. */
 const char *ping_state_name(enum ping_state s);
 
+/* The hash of a record whose conference is gone (its messages deleted)
+ * but kept until sync deletes its scheduled event: never a hash of a
+ * body, which is hex.  Such a record gets no reminder. */
+#define MESSAGE_GONE_HASH "-"
+
+/* Is m kept only for its scheduled event (hash MESSAGE_GONE_HASH)? */
+int message_gone(const struct message *m);
+
 #endif
