@@ -619,7 +619,9 @@ kept_token(struct ctx *c, struct moodle_auth *auth, struct err *e)
 		return MC_OK;
 	auth->password = password_now;
 	auth->arg = c;
-	rc = store_open(c->cfg.state_path, STORE_RDONLY, &st, e);
+	/* a file of an older schema is upgraded here, as by the open after
+	 * the fetch, rather than refused as by a read-only verb */
+	rc = store_open(c->cfg.state_path, STORE_RDONLY | (c->dry_run ? 0 : STORE_UPGRADE), &st, e);
 	if (rc == MC_ERR_NOTFOUND)
 		return MC_OK;
 	if (rc == MC_OK)
