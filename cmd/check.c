@@ -1,5 +1,5 @@
-/* check: test the config, the Moodle login and the webhook, and show what
- * a sync would see.  Writes nothing: no state, no Discord message. */
+/* check: test the config, the Moodle login, the webhook and the bot, and
+ * show what a sync would see.  Writes nothing: no state, no Discord message. */
 #include <stdlib.h>
 
 #include "cmd.h"
@@ -73,6 +73,8 @@ verb_check(struct ctx *c, struct err *e)
 	rc = check_moodle(c, h, e);
 	if (rc == MC_OK)
 		rc = check_discord(c, e);
+	if (rc == MC_OK)
+		rc = check_bot(c, e);
 	http_free(h);
 	return rc;
 }

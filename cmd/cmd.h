@@ -2,6 +2,7 @@
 #ifndef MC_CMD_H
 #define MC_CMD_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -54,6 +55,26 @@ enum mc_err check_site(struct ctx *c, struct http *h, int *browser, struct err *
 /* Print the age of the token the config names (its file's time) or of the
  * one kept in the state; nothing when unknown. */
 void check_token_age(struct ctx *c);
+/* The bot half of check (cmd/check_bot.c), with c->cfg.events: print the
+ * bot's name, the server and whether the bot may make events there, and
+ * how many events the server holds against its limit.  Errors as the bot
+ * client's, "bot: ..."; a missing permission is MC_ERR_CONFIG naming it. */
+enum mc_err check_bot(struct ctx *c, struct err *e);
+
+/* The hash sync stores for a conference whose messages are gone but whose
+ * scheduled event is still to be deleted (cmd/sync.c keeps its record,
+ * cmd/sync_events.c deletes the event and then the record; ping skips it):
+ * MESSAGE_GONE_HASH of lib/event.h. */
+#define SYNC_GONE_HASH MESSAGE_GONE_HASH
+
+struct store;
+/* The scheduled events half of sync (cmd/sync_events.c), after the
+ * messages: with c->cfg.events, bring the server's events in step with
+ * the conferences stored in st, each call committed before the next; no
+ * call past deadline.  MC_OK, or the first failure with e filled
+ * ("events: ..."); nothing when events are off. */
+enum mc_err sync_events(struct ctx *c, struct store *st, int64_t now, int64_t deadline,
+    struct err *e);
 
 /* The questions login asks (cmd/login.c), shared with init.  Each reads
  * one line of standard input into *line (no newline; the caller wipes and

@@ -23,21 +23,27 @@ cell(const char *s)
 
 /* Columns are as wide as their text in code points (what a terminal shows
  * for most text). */
-enum { COL_START, COL_COURSE, COL_NAME, COL_MESSAGE, COL_PING, COL_ROUTE, NCOLS };
+enum { COL_START, COL_COURSE, COL_NAME, COL_MESSAGE, COL_PING, COL_ROUTE, COL_EVENT, NCOLS };
 
-static const char *const heads[NCOLS] = { "START", "COURSE", "NAME", "MESSAGE", "PING", "ROUTE" };
+static const char *const heads[NCOLS] = { "START", "COURSE", "NAME", "MESSAGE", "PING", "ROUTE",
+	"EVENT" };
 
-/* ncols: ROUTE is shown only when some conference went through a
- * [route]. */
+/* ROUTE is shown only when some conference went through a [route], EVENT
+ * only when some conference has a scheduled event. */
 static void
-print_row(struct ctx *c, char *const cols[NCOLS], const size_t w[NCOLS], size_t ncols)
+print_row(struct ctx *c, char *const cols[NCOLS], const size_t w[NCOLS], const int show[NCOLS])
 {
 	struct buf b = { 0 };
-	size_t i, n;
+	size_t i, last = 0, n;
 
-	for (i = 0; i < ncols; i++) {
+	for (i = 0; i < NCOLS; i++)
+		if (show[i])
+			last = i;
+	for (i = 0; i <= last; i++) {
+		if (!show[i])
+			continue;
 		buf_adds(&b, cols[i]);
-		if (i == ncols - 1)
+		if (i == last)
 			break;
 		for (n = utf8_count(cols[i]); n < w[i] + 2; n++)
 			buf_add(&b, " ", 1);
@@ -50,7 +56,8 @@ static void
 print_table(struct ctx *c, const struct record_list *l)
 {
 	char *(*rows)[NCOLS] = xcalloc(l->n ? l->n : 1, sizeof *rows);
-	size_t w[NCOLS], i, j, ncols = NCOLS - 1;
+	size_t w[NCOLS], i, j;
+	int show[NCOLS] = { 1, 1, 1, 1, 1, 0, 0 };
 	char when[32];
 
 	for (j = 0; j < NCOLS; j++)
@@ -65,14 +72,17 @@ print_table(struct ctx *c, const struct record_list *l)
 		rows[i][COL_PING] = xstrdup(ping_state_name(r->msg.ping));
 		rows[i][COL_ROUTE] = xstrdup(r->msg.route[0] != '\0' ? r->msg.route : "[discord]");
 		if (r->msg.route[0] != '\0')
-			ncols = NCOLS;
+			show[COL_ROUTE] = 1;
+		rows[i][COL_EVENT] = cell(r->msg.sevent_id);
+		if (r->msg.sevent_id[0] != '\0')
+			show[COL_EVENT] = 1;
 		for (j = 0; j < NCOLS; j++)
 			if (utf8_count(rows[i][j]) > w[j])
 				w[j] = utf8_count(rows[i][j]);
 	}
-	print_row(c, (char *const *)heads, w, ncols);
+	print_row(c, (char *const *)heads, w, show);
 	for (i = 0; i < l->n; i++) {
-		print_row(c, rows[i], w, ncols);
+		print_row(c, rows[i], w, show);
 		for (j = 0; j < NCOLS; j++)
 			free(rows[i][j]);
 	}

@@ -285,6 +285,8 @@ may_be_due(void *arg, int64_t id, int64_t start, const struct message *m)
 	int64_t now = (int64_t)c->started;
 
 	(void)id;
+	if (message_gone(m))
+		return 0;
 	if (start <= now || (m->msg_id[0] == '\0' && m->route[0] == '\0'))
 		return 1;
 	route = routes_by_name(&c->cfg, m->route, &fallback);

@@ -1,6 +1,7 @@
 /* sync: keep the Discord channel equal to Moodle's conferences.
  *
- * lock -> Moodle fetch -> state -> diff -> apply.  A failed fetch
+ * lock -> Moodle fetch -> state -> diff -> apply -> scheduled events
+ * (sync_events.c, with a bot token).  A failed fetch
  * changes nothing: the state is opened only after it succeeded.  apply
  * commits each Discord call that succeeded to LMDB before the next call,
  * so a crash loses at most the one call in flight (a post whose answer was
@@ -282,10 +283,40 @@ delete_messages(struct run *r, struct discord *d, const struct route_config *rou
 	return MC_OK;
 }
 
-/* Delete the conference's messages, then the record.  A ping run posting
- * the ping meanwhile keeps the record (protocol_sync_remove): the next
- * sync deletes that ping.  A route gone from the config: its messages
- * are left in place and forgotten. */
+/* Remove conference id, which the messages no longer need (ping_deleted:
+ * the ping message just deleted; whole: regardless of a ping run, for a
+ * new webhook).  While its scheduled event is still in Discord, the
+ * record is kept instead, marked gone (SYNC_GONE_HASH), until
+ * sync_events has deleted the event: its id must not be lost. */
+static enum mc_err
+remove_record(struct run *r, int64_t id, const char *ping_deleted, int whole, struct err *e)
+{
+	struct record cur = { 0 };
+	enum mc_err rc;
+	int removed;
+
+	rc = store_get(r->st, id, &cur, e);
+	if (rc == MC_ERR_NOTFOUND)
+		return MC_OK;
+	if (rc != MC_OK)
+		return rc;
+	if (r->c->cfg.events && cur.msg.sevent_id[0] != '\0') {
+		cur.msg.msg_id[0] = '\0';
+		snprintf(cur.msg.hash, sizeof cur.msg.hash, "%s", SYNC_GONE_HASH);
+		rc = protocol_sync_put(r->st, &cur, e);
+	} else if (whole) {
+		rc = store_remove(r->st, id, e);
+	} else {
+		rc = protocol_sync_remove(r->st, id, ping_deleted, (int64_t)time(NULL), &removed, e);
+	}
+	event_free(&cur.ev);
+	return rc;
+}
+
+/* Delete the conference's messages, then the record (remove_record).  A
+ * ping run posting the ping meanwhile keeps the record
+ * (protocol_sync_remove): the next sync deletes that ping.  A route gone
+ * from the config: its messages are left in place and forgotten. */
 static enum mc_err
 do_delete(struct run *r, struct diff_step *st, struct err *e)
 {
@@ -293,7 +324,6 @@ do_delete(struct run *r, struct diff_step *st, struct err *e)
 	const struct route_config *route;
 	struct discord *d;
 	enum mc_err rc;
-	int removed;
 
 	/* the stored record now: a ping run may have posted meanwhile */
 	rc = store_get(r->st, st->rec.ev.id, &cur, e);
@@ -305,7 +335,7 @@ do_delete(struct run *r, struct diff_step *st, struct err *e)
 	if (d == NULL && e->kind == MC_ERR_NOTFOUND) {
 		warn(r->c, "sync: '%s' was posted through route %s, which is not in the config "
 		    "any more: its messages are left in place", cur.ev.name, cur.msg.route);
-		rc = store_remove(r->st, cur.ev.id, e);
+		rc = remove_record(r, cur.ev.id, "", 1, e);
 		goto cur_free;
 	}
 	if (d == NULL) {
@@ -316,8 +346,7 @@ do_delete(struct run *r, struct diff_step *st, struct err *e)
 	    "Cancelled", e);
 	if (rc != MC_OK)
 		goto cur_free;
-	rc = protocol_sync_remove(r->st, cur.ev.id, cur.msg.ping_id, (int64_t)time(NULL),
-	    &removed, e);
+	rc = remove_record(r, cur.ev.id, cur.msg.ping_id, 0, e);
 	if (rc != MC_OK)
 		goto cur_free;
 	r->deleted++;
@@ -397,17 +426,13 @@ apply_state_steps(struct run *r, struct diff_plan *p, const struct diff_settings
 {
 	enum mc_err rc = MC_OK;
 	size_t i;
-	int removed;
 
 	for (i = 0; i < p->n && rc == MC_OK; i++) {
 		struct diff_step *st = &p->v[i];
 		int forgotten = webhook_changed(set, st->rec.msg.route);
 
-		if (st->op == DIFF_FORGET && forgotten)
-			rc = store_remove(r->st, st->rec.ev.id, e);
-		else if (st->op == DIFF_FORGET)
-			rc = protocol_sync_remove(r->st, st->rec.ev.id, "", (int64_t)time(NULL),
-			    &removed, e);
+		if (st->op == DIFF_FORGET)
+			rc = remove_record(r, st->rec.ev.id, "", forgotten, e);
 		else if (st->op == DIFF_KEEP && forgotten)
 			rc = store_put(r->st, &st->rec, e);
 		else if (st->op == DIFF_KEEP)
@@ -594,10 +619,9 @@ kept_token(struct ctx *c, struct moodle_auth *auth, struct err *e)
 		return MC_OK;
 	auth->password = password_now;
 	auth->arg = c;
-	/* read-write unless a dry run: the first run of a new release
-	 * upgrades an older file here, as open_state would (sync holds the
-	 * lock) */
-	rc = store_open(c->cfg.state_path, c->dry_run ? STORE_RDONLY : 0, &st, e);
+	/* a file of an older schema is upgraded here, as by the open after
+	 * the fetch, rather than refused as by a read-only verb */
+	rc = store_open(c->cfg.state_path, STORE_RDONLY | (c->dry_run ? 0 : STORE_UPGRADE), &st, e);
 	if (rc == MC_ERR_NOTFOUND)
 		return MC_OK;
 	if (rc == MC_OK)
@@ -768,6 +792,19 @@ sync_with(struct ctx *c, struct http *h, struct err *e)
 		    r.deleted, r.moved);
 	else
 		info(c, "%zu created, %zu edited, %zu deleted", r.created, r.edited, r.deleted);
+	/* The events after the messages; their failure never stops these,
+	 * and a failure of the messages goes first. */
+	if (rc == MC_OK || rc == MC_ERR_DATA) {
+		struct err ee = { 0 };
+		enum mc_err erc = sync_events(c, r.st, now, r.deadline, &ee);
+
+		if (erc != MC_OK && rc == MC_OK) {
+			*e = ee;
+			rc = erc;
+		} else if (erc != MC_OK) {
+			warn(c, "sync: %s", ee.msg);
+		}
+	}
 
 plan_free:
 	diff_plan_free(&plan);

@@ -45,6 +45,7 @@ static enum mc_err check_number(struct config_loader *, struct config *, enum ke
 static enum mc_err check_ping(struct config_loader *, struct config *, enum key, const char *, struct err *);
 static enum mc_err check_bool(struct config_loader *, struct config *, enum key, const char *, struct err *);
 static enum mc_err check_tags(struct config_loader *, struct config *, enum key, const char *, struct err *);
+static enum mc_err check_yes_no(struct config_loader *, struct config *, enum key, const char *, struct err *);
 
 #define AT(f) offsetof(struct config, f)
 
@@ -68,6 +69,11 @@ const struct keydef keydefs[NKEYS] = {
 	[K_SILENT]           = { SEC_DISCORD,  "silent",           G_NONE,     0, check_bool, AT(silent), 0, 0, 0 },
 	[K_FORUM]            = { SEC_DISCORD,  "forum",            G_NONE,     0, check_bool, AT(forum), 0, 0, 0 },
 	[K_TAGS]             = { SEC_DISCORD,  "tags",             G_NONE,     0, check_tags, 0, 0, 0, 0 },
+	[K_BOT_TOKEN]        = { SEC_DISCORD,  "bot_token",        G_BOT,      1, check_secret, AT(bot_token), 0, 0, 0 },
+	[K_BOT_TOKEN_FILE]   = { SEC_DISCORD,  "bot_token_file",   G_BOT,      0, NULL, 0, 0, 0, 0 },
+	[K_GUILD_ID]         = { SEC_DISCORD,  "guild_id",         G_NONE,     0, check_id, AT(guild_id), 0, 0, 0 },
+	[K_EVENTS]           = { SEC_DISCORD,  "events",           G_NONE,     0, check_yes_no, AT(events), 0, 0, 0 },
+	[K_EVENTS_MAX]       = { SEC_DISCORD,  "events_max",       G_NONE,     0, check_number, AT(events_max), 1, 100, 50 },
 	[K_MEETING_MINUTES]  = { SEC_SCHEDULE, "meeting_minutes",  G_NONE,     0, check_number, AT(meeting_minutes), 1, 1440, 90 },
 	[K_STATE_PATH]       = { SEC_STATE,    "path",             G_NONE,     0, check_path, AT(state_path), 0, 0, 0 },
 	[K_CONNECT_TIMEOUT]  = { SEC_HTTP,     "connect_timeout",  G_NONE,     0, check_number, AT(connect_timeout), 1, 300, 10 },
@@ -80,6 +86,7 @@ static const char *const group_keys[NGROUPS] = {
 	[G_PASSWORD] = "password, password_file, password_command",
 	[G_TOKEN] = "token, token_file",
 	[G_WEBHOOK] = "webhook_url, webhook_url_file",
+	[G_BOT] = "bot_token, bot_token_file",
 };
 
 int
@@ -243,6 +250,21 @@ check_number(struct config_loader *ld, struct config *cfg, enum key k, const cha
 	if (parse_int64(v, d->min, d->max, dst) != 0)
 		return config_bad(ld, k, e, "'%.40s' is not a number (%lld-%lld)", v,
 		    (long long)d->min, (long long)d->max);
+	return MC_OK;
+}
+
+static enum mc_err
+check_yes_no(struct config_loader *ld, struct config *cfg, enum key k, const char *v,
+    struct err *e)
+{
+	int64_t *dst = (int64_t *)(void *)((char *)cfg + keydefs[k].field);
+
+	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		*dst = 1;
+	else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		*dst = 0;
+	else
+		return config_bad(ld, k, e, "'%.40s' is not yes or no", v);
 	return MC_OK;
 }
 
@@ -548,6 +570,24 @@ missing(const struct config_loader *ld, enum key k, const char *what, struct err
 	return MC_ERR_CONFIG;
 }
 
+/* Scheduled events: on by default with a bot token, which they need, and
+ * then a server. */
+static enum mc_err
+check_events(struct config_loader *ld, struct config *cfg, unsigned need, struct err *e)
+{
+	int bot = config_is_set(ld, K_BOT_TOKEN) || config_is_set(ld, K_BOT_TOKEN_FILE);
+
+	if (!config_is_set(ld, K_EVENTS))
+		cfg->events = bot;
+	else if (cfg->events && !bot)
+		return config_bad(ld, K_EVENTS, e, "scheduled events need a bot: set bot_token_file "
+		    "(Discord Developer Portal: your application, Bot, Reset Token)");
+	if ((need & CONFIG_NEED_DISCORD) && cfg->events && cfg->guild_id == NULL)
+		return missing(ld, K_GUILD_ID, "(the server whose Events tab to fill; Discord: "
+		    "Developer Mode, then Copy Server ID)", e);
+	return MC_OK;
+}
+
 /* The keys `need` requires are there (their secrets are read later). */
 static enum mc_err
 check_needs(struct config_loader *ld, struct config *cfg, unsigned need, struct err *e)
@@ -581,7 +621,7 @@ check_needs(struct config_loader *ld, struct config *cfg, unsigned need, struct 
 	    !config_is_set(ld, K_WEBHOOK_URL_FILE) && !config_routes_have_webhook(ld))
 		return missing(ld, K_WEBHOOK_URL_FILE, "nor webhook_url "
 		    "(Discord: channel settings, Integrations, Webhooks, Copy Webhook URL)", e);
-	return MC_OK;
+	return check_events(ld, cfg, need, e);
 }
 
 void
@@ -757,6 +797,8 @@ config_free(struct config *cfg)
 	free(cfg->discord_username);
 	config_free_list(cfg->tags, cfg->ntags);
 	config_routes_free(cfg);
+	secret_free(cfg->bot_token);
+	free(cfg->guild_id);
 	free(cfg->state_path);
 	secrets_free(&cfg->secrets);
 	memset(cfg, 0, sizeof *cfg);

@@ -62,6 +62,11 @@ struct config {
 	struct route_config *routes;
 	size_t nroutes;
 	const struct route_courses **route_courses; /* routes[i].courses, for route_pick */
+	char *bot_token;         /* secret, from bot_token/bot_token_file     */
+	char *guild_id;          /* the server of the scheduled events        */
+	int64_t events;          /* 1 = keep scheduled events (default: 1 with
+	                            a bot token), 0 = not                     */
+	int64_t events_max;      /* 1-100, default 50                         */
 
 	/* [schedule] */
 	int64_t meeting_minutes; /* default 90                                */
@@ -84,7 +89,7 @@ struct config {
 /* What a verb needs from the config file. */
 enum config_need {
 	CONFIG_NEED_MOODLE  = 1 << 0, /* url and credentials               */
-	CONFIG_NEED_DISCORD = 1 << 1, /* webhook_url                       */
+	CONFIG_NEED_DISCORD = 1 << 1, /* webhook_url; guild_id with a bot  */
 	CONFIG_NEED_STATE   = 1 << 2, /* nothing required beyond defaults  */
 	CONFIG_LATER_PASSWORD = 1 << 3 /* with NEED_MOODLE: the password is
 	                                  read by config_read_password, when

@@ -193,6 +193,15 @@ check_key(struct config_loader *ld, struct config *cfg, const struct raw_route *
 		if (problem != NULL)
 			return err_set(e, MC_ERR_CONFIG, "%s: %s", at, problem);
 		return MC_OK;
+	case K_BOT_TOKEN:
+	case K_BOT_TOKEN_FILE:
+	case K_GUILD_ID:
+	case K_EVENTS:
+	case K_EVENTS_MAX:
+		/* one bot and one server's Events tab for the whole config:
+		 * refused rather than silently ignored */
+		return err_set(e, MC_ERR_CONFIG, "%s: the scheduled events are set in [discord] "
+		    "only; move it there", at);
 	default:
 		return MC_OK;
 	}

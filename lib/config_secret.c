@@ -43,7 +43,8 @@ static const char *
 what_secret(enum key k)
 {
 	return keydefs[k].group == G_PASSWORD ? "password" :
-	    keydefs[k].group == G_TOKEN ? "token" : "webhook URL";
+	    keydefs[k].group == G_TOKEN ? "token" :
+	    keydefs[k].group == G_BOT ? "bot token" : "webhook URL";
 }
 
 enum mc_err
@@ -282,6 +283,8 @@ config_read_secrets(struct config *cfg, struct err *e)
 	}
 	if (rc == MC_OK && (ld->need & CONFIG_NEED_DISCORD))
 		rc = config_routes_read_secrets(ld, cfg, e);
+	if (rc == MC_OK)
+		rc = resolve_secret(ld, cfg, K_BOT_TOKEN_FILE, NKEYS, &cfg->bot_token, e);
 	/* kept for config_read_password */
 	if (rc == MC_OK && !(ld->need & CONFIG_LATER_PASSWORD)) {
 		config_loader_free(ld);

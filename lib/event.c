@@ -93,9 +93,13 @@ struct field {
 	enum field_type type;
 	size_t off;
 	size_t cap;     /* FIELD_CHARS only */
+	int optional;   /* a later key: absent reads as empty or 0, and an
+	                   empty or 0 value is not written, so a file stays as
+	                   an older moodlecord wrote it until the key is used */
 };
 
-#define FIELD(type, st, member, key, cap) { key, type, offsetof(st, member), cap }
+#define FIELD(type, st, member, key, cap) { key, type, offsetof(st, member), cap, 0 }
+#define OPTIONAL(type, st, member, key, cap) { key, type, offsetof(st, member), cap, 1 }
 
 static const struct field event_fields[] = {
 	FIELD(FIELD_INT, struct event, id, "id", 0),
@@ -123,6 +127,11 @@ static const struct field message_fields[] = {
 	FIELD(FIELD_CHARS, struct message, ping_old, "ping_old", sizeof ((struct message *)0)->ping_old),
 	FIELD(FIELD_CHARS, struct message, route, "route", sizeof ((struct message *)0)->route),
 	FIELD(FIELD_CHARS, struct message, thread_id, "thread_id", sizeof ((struct message *)0)->thread_id),
+	OPTIONAL(FIELD_CHARS, struct message, sevent_id, "sevent_id",
+	    sizeof ((struct message *)0)->sevent_id),
+	OPTIONAL(FIELD_CHARS, struct message, sevent_hash, "sevent_hash",
+	    sizeof ((struct message *)0)->sevent_hash),
+	OPTIONAL(FIELD_INT, struct message, sevent_start, "sevent_start", 0),
 };
 
 #define NFIELDS(t) (sizeof (t) / sizeof (t)[0])
@@ -136,6 +145,10 @@ fields_add(const struct field *f, size_t n, const void *obj, json_object *o)
 	for (i = 0; i < n; i++) {
 		const void *p = base + f[i].off;
 		json_object *v = NULL;
+
+		if (f[i].optional && (f[i].type == FIELD_INT ? *(const int64_t *)p == 0 :
+		    *(const char *)p == '\0'))
+			continue;
 
 		switch (f[i].type) {
 		case FIELD_INT:
@@ -178,7 +191,7 @@ field_read(const struct field *f, json_object *o, void *p)
 	size_t len;
 
 	if (!json_object_object_get_ex(o, f->key, &v))
-		return -1;
+		return f->optional ? 0 : -1;
 	if (f->type == FIELD_INT) {
 		if (!json_object_is_type(v, json_type_int))
 			return -1;
@@ -313,4 +326,10 @@ ping_state_name(enum ping_state s)
 	case PING_DONE:    return "done";
 	}
 	return "?";
+}
+
+int
+message_gone(const struct message *m)
+{
+	return strcmp(m->hash, MESSAGE_GONE_HASH) == 0;
 }

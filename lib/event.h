@@ -54,6 +54,11 @@ struct message {
 	                           ([route NAME]); "" = [discord]             */
 	char thread_id[32];     /* forum: the post (thread) holding msg_id and
 	                           the reminders; "" = none                   */
+	/* The Discord scheduled event (sync with a bot token; optional keys
+	 * of the stored form): */
+	char sevent_id[32];     /* its snowflake, "" = none                  */
+	char sevent_hash[17];   /* hex hash of what it shows                  */
+	int64_t sevent_start;   /* the start it has                           */
 };
 
 /* A conference as stored: the snapshot entry and its message data. */
@@ -113,5 +118,13 @@ int64_t event_end(const struct event *ev, int64_t meeting_minutes);
 
 /* "none", "claimed", "sent", "done" (the stored names); "?" otherwise. */
 const char *ping_state_name(enum ping_state s);
+
+/* The hash of a record whose conference is gone (its messages deleted)
+ * but kept until sync deletes its scheduled event: never a hash of a
+ * body, which is hex.  Such a record gets no reminder. */
+#define MESSAGE_GONE_HASH "-"
+
+/* Is m kept only for its scheduled event (hash MESSAGE_GONE_HASH)? */
+int message_gone(const struct message *m);
 
 #endif

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "secret.h"
+
 #define HTTP_MAX_BODY_DEFAULT ((size_t)16 * 1024 * 1024)
 #define HTTP_MAX_HOSTS 8
 
@@ -311,6 +313,15 @@ fail_set(CURL *curl, CURLcode rc, int toobig, const char *what, const char *why,
 	return err_set(e, MC_ERR_TEMP, "%s: %s", what, why);
 }
 
+/* The header list may hold a secret (Authorization): wipe before free. */
+static void
+headers_wipe(struct curl_slist *l)
+{
+	for (; l != NULL; l = l->next)
+		if (l->data != NULL)
+			secret_wipe(l->data, strlen(l->data));
+}
+
 #define SETOPT(curl, opt, val) do { \
 	if (curl_easy_setopt((curl), (opt), (val)) != CURLE_OK) \
 		goto setopt_failed; \
@@ -399,6 +410,15 @@ http_send(struct http *h, const struct http_request *req,
 			goto setopt_failed;
 		hdrs = tmp;
 	}
+	if (req->authorization) {
+		char *auth = xasprintf("Authorization: %s", req->authorization);
+
+		tmp = curl_slist_append(hdrs, auth);
+		secret_free(auth);
+		if (tmp == NULL)
+			goto setopt_failed;
+		hdrs = tmp;
+	}
 	SETOPT(curl, CURLOPT_HTTPHEADER, hdrs);
 
 	crc = curl_easy_perform(curl);
@@ -427,6 +447,7 @@ body_free:
 	buf_free(&x.body);
 	/* The handle must not keep pointers to this call's stack and lists. */
 	curl_easy_reset(curl);
+	headers_wipe(hdrs);
 	curl_slist_free_all(hdrs);
 	free(ctype);
 key_free:

@@ -40,6 +40,9 @@ struct http_request {
 	size_t body_len;
 	const char *content_type; /* for the body                               */
 	const char *user_agent;   /* NULL = "moodlecord/VERSION"                */
+	const char *authorization;/* value of an Authorization header, NULL =
+	                             none; a secret: its copy in the header list
+	                             is wiped after the call                    */
 	int fresh;                /* 1 = on a new connection, closed after: for
 	                             a request that must not be sent twice
 	                             (libcurl resends a request by itself when a

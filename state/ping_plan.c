@@ -49,8 +49,10 @@ ping_plan_make(const struct record_list *recs, const struct remind_offsets *cons
 			struct remind_state st;
 			struct remind_due due;
 
-			/* A route gone from the config: sync removes its messages. */
-			if (offs[i] == NULL)
+			/* A route gone from the config: sync removes its messages.
+			 * A conference gone, kept for its scheduled event: its
+			 * reminders went with it. */
+			if (offs[i] == NULL || message_gone(&r->msg))
 				continue;
 			ping_plan_state(&r->msg, &st);
 			if (!remind_plan(&st, offs[i], r->ev.start, event_end(&r->ev, meeting_minutes),

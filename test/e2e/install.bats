@@ -30,7 +30,8 @@ teardown() { common_teardown; }
 	done
 	for k in url username password password_file password_command token token_file \
 	    modules lookahead_days courses webhook_url webhook_url_file role_id ping_minutes \
-	    thread_id silent forum tags meeting_minutes path connect_timeout timeout deadline; do
+	    thread_id silent forum tags meeting_minutes path connect_timeout timeout deadline \
+	    bot_token bot_token_file guild_id events events_max; do
 		grep -q "^\.It Cm $k\b\|Cm $k ,\|, Cm $k\$" "$TOP/cmd/moodlecord.1" ||
 			{ echo "no key $k"; return 1; }
 	done

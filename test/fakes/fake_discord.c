@@ -70,7 +70,9 @@
  *                         shows them, added to the channel as they are
  *   POST /_fake/reset                   empty channel and log, counters,
  *                                       faults off, webhooks restored
- * Call numbers count webhook calls only, from 1. */
+ * Call numbers count webhook calls only, from 1.
+ *
+ * The bot API (scheduled events, --bot, --guild): fake_discord_bot.h. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
@@ -103,6 +105,7 @@ struct webhook {
 struct req {
 	char *method, *url, *query;
 	char *thread, *wait, *ctype, *ua;  /* copied: a held call may outlive its client */
+	char *auth;                        /* Authorization (bot calls)    */
 	char *body;
 	size_t len, cap;
 	int toobig;
@@ -1236,6 +1239,7 @@ admin_forum(const char *method, const char *path, const struct req *rq, unsigned
 		return load_messages(rq->body, rq->len, status);
 	return NULL;
 }
+#include "fake_discord_bot.h"
 
 /* Carry out one webhook call: sets rq->status and rq->resp. */
 static void
@@ -1257,6 +1261,10 @@ webhook_call(struct req *rq)
 		rq->status = 429;
 		rq->resp = resp_new(text, sizeof text - 1, "text/plain; charset=UTF-8");
 		F.ratelimited++;
+		return;
+	}
+	if (bot_is_route(rq->url)) {
+		bot_call(rq);
 		return;
 	}
 	if (r.bad) {
@@ -1527,6 +1535,7 @@ reset_all(void)
 	F.force429_n = 0;
 	json_object_put(FX.threads);
 	FX.threads = json_object_new_array();
+	bot_reset();
 	for (i = 0; i < F.nhooks; i++) {
 		F.hooks[i].deleted = 0;
 		F.hooks[i].window_end = 0;
@@ -1540,7 +1549,10 @@ admin(struct MHD_Connection *c, const char *method, const char *url, unsigned *s
 	const char *path = url + strlen("/_fake/");
 	const char *on = arg(c, "on");
 	json_object *o;
+	struct MHD_Response *bot = bot_admin(c, method, path, status);
 
+	if (bot != NULL)
+		return bot;
 	*status = 200;
 	if (strcmp(method, "GET") == 0) {
 		if (strcmp(path, "channel") == 0)
@@ -1750,6 +1762,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		rq->wait = dup_or_null(arg(c, "wait"));
 		rq->ctype = dup_or_null(header(c, "Content-Type"));
 		rq->ua = dup_or_null(header(c, "User-Agent"));
+		rq->auth = dup_or_null(header(c, "Authorization"));
 		if (rq->n == F.hold_call && !F.hold_after) {
 			rq->held = 1;
 			F.held_conn = c;
@@ -1815,6 +1828,7 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestT
 	free(rq->wait);
 	free(rq->ctype);
 	free(rq->ua);
+	free(rq->auth);
 	free(rq->body);
 	free(rq);
 	*req_cls = NULL;
@@ -1825,7 +1839,9 @@ usage(void)
 {
 	fputs("usage: fake_discord --port-file FILE [--webhook ID/TOKEN]... [--rate N/SECONDS]\n"
 	    "                    [--name NAME] [--channel ID] [--hook-channel ID/CHANNEL]\n"
-	    "                    [--forum ID[,required]]\n", stderr);
+	    "                    [--forum ID[,required]]\n"
+	    "                    [--bot TOKEN] [--guild ID[:PERMS]]... [--bot-rate N/SECONDS] [--bot-global N]\n",
+	    stderr);
 	exit(64);
 }
 
@@ -1882,6 +1898,8 @@ main(int argc, char *argv[])
 			snprintf(F.channel, sizeof F.channel, "%s", argv[++i]);
 		} else if (forum_option(argv[i], argv[i + 1]) == 0) {
 			i++;
+		} else if (bot_option(argv[i], argv[i + 1])) {
+			i++;
 		} else {
 			usage();
 		}
@@ -1893,6 +1911,7 @@ main(int argc, char *argv[])
 	F.channel_msgs = json_object_new_array();
 	F.log = json_object_new_array();
 	FX.threads = json_object_new_array();
+	bot_init();
 
 	/* The signals are taken by sigwait below, in this thread only. */
 	sigemptyset(&set);
@@ -1939,5 +1958,6 @@ main(int argc, char *argv[])
 	json_object_put(F.channel_msgs);
 	json_object_put(F.log);
 	json_object_put(FX.threads);
+	json_object_put(B.events);
 	return 0;
 }

@@ -176,6 +176,80 @@ test_defaults(void **state)
 	config_free(&cfg);
 }
 
+#define BOT_TOKEN "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.Secret-Bot_Token0123456789abcdefgh"
+
+/* The bot's keys: events on by default with a token, which they need,
+ * and then a server; events_max 1-100, 50 by default; the token file is
+ * private, and the token a secret. */
+static void
+test_bot_keys(void **state)
+{
+	struct fx *f = *state;
+	struct config cfg;
+	struct err e;
+	char *tokfile = pathf(f, "bot"), *text;
+
+	assert_int_equal(load(f, "[discord]\nwebhook_url = " HOOK "\n", CONFIG_NEED_DISCORD, &cfg, &e), MC_OK);
+	assert_int_equal(cfg.events, 0);
+	assert_int_equal(cfg.events_max, 50);
+	assert_null(cfg.bot_token);
+	config_free(&cfg);
+
+	write_file(tokfile, 0600, BOT_TOKEN "\n");
+	text = xasprintf("[discord]\nwebhook_url = " HOOK "\nbot_token_file = %s\n"
+	    "guild_id = 222222222222222222\nevents_max = 100\n", tokfile);
+	assert_int_equal(load(f, text, CONFIG_NEED_DISCORD, &cfg, &e), MC_OK);
+	assert_int_equal(cfg.events, 1);
+	assert_int_equal(cfg.events_max, 100);
+	assert_string_equal(cfg.bot_token, BOT_TOKEN);
+	assert_string_equal(cfg.guild_id, "222222222222222222");
+	{
+		char *shown = secrets_redact(&cfg.secrets, "token " BOT_TOKEN " here");
+
+		assert_string_equal(shown, "token *** here");
+		free(shown);
+	}
+	config_free(&cfg);
+	free(text);
+
+	/* events = no: off, and no server needed */
+	text = xasprintf("[discord]\nwebhook_url = " HOOK "\nbot_token_file = %s\nevents = no\n", tokfile);
+	assert_int_equal(load(f, text, CONFIG_NEED_DISCORD, &cfg, &e), MC_OK);
+	assert_int_equal(cfg.events, 0);
+	config_free(&cfg);
+	free(text);
+
+	/* a token without a server */
+	text = xasprintf("[discord]\nwebhook_url = " HOOK "\nbot_token = " BOT_TOKEN "\n");
+	assert_int_equal(load(f, text, CONFIG_NEED_DISCORD, &cfg, &e), MC_ERR_CONFIG);
+	assert_non_null(strstr(e.msg, "[discord] guild_id is not set"));
+	assert_null(strstr(e.msg, "Secret-Bot"));
+	free(text);
+	expect_error(f, "[discord]\nevents = yes\n", CONFIG_NEED_STATE,
+	    ":2: [discord] events: scheduled events need a bot: set bot_token_file "
+	    "(Discord Developer Portal: your application, Bot, Reset Token)");
+	expect_error(f, "[discord]\nevents_max = 0\n", CONFIG_NEED_STATE,
+	    ":2: [discord] events_max: '0' is not a number (1-100)");
+	expect_error(f, "[discord]\nevents_max = 101\n", CONFIG_NEED_STATE,
+	    ":2: [discord] events_max: '101' is not a number (1-100)");
+	expect_error(f, "[discord]\nguild_id = 12\n", CONFIG_NEED_STATE,
+	    ":2: [discord] guild_id: '12' is not a Discord id (17 to 20 digits; in Discord: "
+	    "Developer Mode, then Copy ID)");
+	text = xasprintf("[discord]\nbot_token = " BOT_TOKEN "\nbot_token_file = %s\n", tokfile);
+	assert_int_equal(load(f, text, CONFIG_NEED_STATE, &cfg, &e), MC_ERR_CONFIG);
+	assert_non_null(strstr(e.msg, "keep one of bot_token, bot_token_file"));
+	free(text);
+
+	/* a token file others can read */
+	chmod(tokfile, 0644);
+	text = xasprintf("[discord]\nwebhook_url = " HOOK "\nbot_token_file = %s\n"
+	    "guild_id = 222222222222222222\n", tokfile);
+	assert_int_equal(load(f, text, CONFIG_NEED_DISCORD, &cfg, &e), MC_ERR_CONFIG);
+	assert_non_null(strstr(e.msg, "holds the bot token and can be read by group or others"));
+	free(text);
+	free(tokfile);
+}
+
 static void
 test_every_key(void **state)
 {
@@ -928,6 +1002,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bot_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secrets_listed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_urls, setup, teardown),

@@ -1,0 +1,419 @@
+#!/usr/bin/env bats
+# Scheduled events: sync keeps the server's Events tab equal to the nearest
+# events_max conferences, through the bot, after the messages; the real
+# binary against the fake Moodle and the fake Discord (its bot API).
+
+bats_require_minimum_version 1.5.0
+
+load common
+load discord_helpers
+load moodle_helpers
+
+PW=Alice-Sekr3t-pw
+BOT_TOKEN=MTIzNDU2Nzg5MDEyMzQ1Njc4.Gfake0.Bot-Sekr3t_token0123456789abcd
+GUILD=222222222222222222
+FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+
+setup() {
+	common_setup
+	CFG="$T/config"
+	STATE="$T/state/state.mdb"
+	moodle_start sync
+	start_discord --rate 1000/1 --bot "$BOT_TOKEN" --bot-rate 1000/1
+	printf '%s\n' "$BOT_TOKEN" >"$T/bot-token"
+	chmod 600 "$T/bot-token"
+	events_config
+}
+teardown() { common_teardown; }
+
+# events_config [MORE [discord] LINES]
+events_config() {
+	write_config "$CFG" <<-EOF
+	[moodle]
+	url = $MOODLE_URL
+	username = alice
+	password = $PW
+
+	[discord]
+	webhook_url = $WEBHOOK_URL
+	bot_token_file = $T/bot-token
+	guild_id = $GUILD
+	${1:-}
+
+	[state]
+	path = $STATE
+
+	[http]
+	connect_timeout = 2
+	timeout = 3
+	EOF
+}
+
+# msync [OPTIONS]: sync under run; AT=SECONDS runs it that far ahead
+# (libfaketime), with the fake Discord's clock moved the same.
+msync() {
+	local pre=()
+	if [ -n "${AT:-}" ]; then
+		discord_admin "clock?offset=$AT"
+		pre=(env LD_PRELOAD="$FAKETIME_LIB" FAKETIME="+${AT}s" FAKETIME_DONT_FAKE_MONOTONIC=1
+			ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0")
+	fi
+	run --separate-stderr "${pre[@]}" "$MOODLECORD" -c "$CFG" "$@" sync
+	echo "sync: status $status"
+	echo "stdout: $output"
+	echo "stderr: $stderr"
+	[[ "$output$stderr" != *"$PW"* ]]
+	[[ "$output$stderr" != *"$WEBHOOK_TOKEN"* ]]
+	[[ "$output$stderr" != *"$BOT_TOKEN"* ]]
+	[[ "$output$stderr" != *"Bot-Sekr3t"* ]]
+}
+
+calls() { discord_stats | jq .calls; }
+bot_calls_since() { discord_log | jq -r ".[$1:][] | select(.path | startswith(\"/api/v10/guilds\")) | \"\(.method) \(.status)\""; }
+events_json() { curl -sf "http://127.0.0.1:$DISCORD_PORT/_fake/events"; }
+
+# The server's scheduled or active events as "NAME START" by start.
+events() {
+	events_json | jq -r 'map(select(.status <= 2)) | sort_by(.scheduled_start_time) | .[]
+	    | "\(.name) \(.scheduled_start_time | sub("\\+00:00$"; "Z") | fromdateiso8601)"'
+}
+
+# What they must be: the nearest MAX BigBlueButton conferences not yet
+# started at now+AT.
+expected() {
+	jq -r --argjson base "$MOODLE_BASE" --argjson now "$(($(date +%s) + ${AT:-0}))" --argjson max "${1:-50}" '
+	    [.activities[] | select(.module == "bigbluebuttonbn" and .event != null
+	        and (.visible // true) and .start != null and ($base + .start) > $now)]
+	    | sort_by(.start, .event) | .[:$max] | .[] | "\(.name) \($base + .start)"' "$T/moodle.json"
+}
+
+event_of() { "$MOODLECORD" -c "$CFG" dump --json | jq -r ".[] | select(.id == $1) | .sevent_id"; }
+
+@test "events: one per conference after the messages, shaped as Discord wants; a second sync only lists" {
+	msync
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	diff -u <(expected) <(events)
+	[ "$(events | wc -l)" -eq 3 ]
+	[ "$(discord_channel | jq length)" -eq 3 ]
+	# the messages first, then the list and the creates
+	[ "$(discord_log | jq -r '.[] | .method + " " + (.path | split("/")[3])' | paste -sd,)" = \
+		"POST webhooks,POST webhooks,POST webhooks,GET guilds,POST guilds,POST guilds,POST guilds" ]
+	ev=$(events_json | jq '.[0]')
+	[ "$(jq -r '.entity_metadata.location' <<<"$ev")" = "$MOODLE_URL/mod/bigbluebuttonbn/view.php?id=101" ]
+	[ "$(jq -r '.scheduled_end_time' <<<"$ev")" = "$(date -u -d "@$((MOODLE_BASE + 1800 + 5400))" +%Y-%m-%dT%H:%M:%S+00:00)" ]
+	[[ "$(jq -r '.description' <<<"$ev")" == "Maths"$'\n'* ]]
+	[ "$(event_of 501)" = "$(jq -r .id <<<"$ev")" ]
+	n=$(calls)
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(calls)" -eq $((n + 1)) ]
+	[ "$(bot_calls_since "$n")" = "GET 200" ]
+}
+
+@test "events: renamed or moved: one PATCH; gone from Moodle twice: deleted with its message" {
+	msync
+	id=$(event_of 501)
+	n=$(calls)
+	moodle_edit '(.activities[] | select(.event == 501) | .start) = 2400'
+	moodle_edit '(.activities[] | select(.event == 502) | .name) = "Lab 1 (room B)"'
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(bot_calls_since "$n" | paste -sd,)" = "GET 200,PATCH 200,PATCH 200" ]
+	[ "$(event_of 501)" = "$id" ]
+	diff -u <(expected) <(events)
+	moodle_edit 'del(.activities[] | select(.event == 502))'
+	msync
+	n=$(calls)
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(bot_calls_since "$n" | paste -sd,)" = "GET 200,DELETE 204" ]
+	diff -u <(expected) <(events)
+	[ "$(discord_channel | jq length)" -eq 2 ]
+}
+
+@test "events: over: Discord completes them, no call; the window moves on to the next" {
+	events_config "events_max = 2"
+	moodle_edit '(.activities[] | select(.event == 503) | .start) = 9000'
+	msync
+	[ "$status" -eq 0 ]
+	diff -u <(expected 2) <(events)
+	# At +40 min: Lecture 1 (+30 min) under way, kept; Lab 1 (+1 h) ahead.
+	AT=2400 msync
+	[ "$status" -eq 0 ]
+	[ "$(events_json | jq '[.[] | select(.status == 2)] | length')" -eq 1 ]
+	[ "$(events | wc -l)" -eq 2 ]
+	n=$(calls)
+	AT=7300 msync
+	[ "$status" -eq 0 ]
+	# At +2 h 2 min Lecture 1 (90 min long) is over, completed by Discord;
+	# Lab 1 under way, kept; Lecture 2 (+2 h 30 min) gets the free place
+	[ "$(events_json | jq -r '.[] | select(.name == "Lecture 1") | .status')" = 3 ]
+	[ "$(bot_calls_since "$n" | paste -sd,)" = "GET 200,POST 200" ]
+	[ "$(events_json | jq -r '.[] | select(.name == "Lecture 2") | .status')" = 1 ]
+}
+
+@test "events: deleted or cancelled by a person: made again while ahead" {
+	msync
+	one=$(event_of 501)
+	two=$(event_of 502)
+	discord_admin "event_delete?id=$one"
+	discord_admin "event_cancel?id=$two"
+	n=$(calls)
+	msync -v
+	[ "$status" -eq 0 ]
+	[ "$(bot_calls_since "$n" | paste -sd,)" = "GET 200,POST 200,POST 200" ]
+	diff -u <(expected) <(events)
+	[ "$(event_of 501)" != "$one" ]
+	[ "$(event_of 502)" != "$two" ]
+}
+
+@test "events: events_max: only the nearest; a nearer conference takes the farthest's place" {
+	events_config "events_max = 2"
+	msync
+	diff -u <(expected 2) <(events)
+	moodle_edit '.activities += [{"module": "bigbluebuttonbn", "instance": 24, "cmid": 104, "course": 11, "name": "Seminar", "event": 504, "start": 900}]'
+	n=$(calls)
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(bot_calls_since "$n" | paste -sd,)" = "GET 200,DELETE 204,POST 200" ]
+	diff -u <(expected 2) <(events)
+}
+
+@test "events: a started conference gets none; an active event moved is deleted and made again" {
+	moodle_edit '(.activities[] | select(.event == 501) | .start) = -600'
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(events_json | jq '[.[] | select(.name == "Lecture 1")] | length')" -eq 0 ]
+	old=$(event_of 502)
+	# at +1 h 10 min Lab 1 (+1 h) is under way; moved to +3 h
+	moodle_edit '(.activities[] | select(.event == 502) | .start) = 10800'
+	n=$(calls)
+	AT=4200 msync
+	[ "$status" -eq 0 ]
+	[ "$(bot_calls_since "$n" | paste -sd,)" = "GET 200,DELETE 204,POST 200" ]
+	[ "$(event_of 502)" != "$old" ]
+	diff -u <(AT=4200 expected) <(events)
+}
+
+@test "events: a burst is paced by the buckets and the global limit: no 429" {
+	moodle_edit '.activities += [range(0; 40) as $i | {"module": "bigbluebuttonbn", "instance": (100 + $i),
+	    "cmid": (1000 + $i), "course": 10, "name": "Talk \($i)", "event": (1000 + $i), "start": (9000 + $i * 60)}]'
+	discord_admin "bot_rate?limit=10&per=0.5&global=25"
+	start=$(date +%s%N)
+	msync
+	[ "$status" -eq 0 ]
+	diff -u <(expected) <(events)
+	[ "$(events | wc -l)" -eq 43 ]
+	[ "$(discord_stats | jq .ratelimited)" -eq 0 ]
+	# 44 bot calls at 25 a second and 10 each half second: 1.5 s at least
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -ge 1500 ]
+}
+
+@test "events: a bad token, a missing permission, an unknown guild: messages posted, 78 and one line" {
+	printf '%s\n' "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gfake0.Wrong-token0123456789abcdefghij" >"$T/bot-token"
+	msync
+	[ "$status" -eq 78 ]
+	[ "$(discord_channel | jq length)" -eq 3 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"refused the bot token"* ]]
+	[ "$(events | wc -l)" -eq 0 ]
+
+	printf '%s\n' "$BOT_TOKEN" >"$T/bot-token"
+	discord_admin "bot_perms?perms=1024"
+	msync
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"Create Events"* ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+
+	discord_admin "bot_perms?perms=$((1 << 44))"
+	events_config "guild_id = 999999999999999999"
+	sed -i "0,/^guild_id = $GUILD$/{//d}" "$CFG"
+	msync
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"guild_id"* ]]
+	[ "$(events | wc -l)" -eq 0 ]
+}
+
+@test "events: the server full of others' events: the messages go on; 69 and one line" {
+	discord_admin "event_add?n=100"
+	msync
+	[ "$status" -eq 69 ]
+	[ "$(discord_channel | jq length)" -eq 3 ]
+	[[ "$stderr" == *"100"* ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+}
+
+@test "events: events = no: no bot call at all" {
+	events_config "events = no"
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(discord_log | jq '[.[] | select(.path | startswith("/api/v10/guilds"))] | length')" -eq 0 ]
+}
+
+# --- crash safety -------------------------------------------------------
+
+crash_reset() {
+	discord_admin reset
+	rm -rf "$T/state"
+	cp "$FIXTURES/fake-moodle/sync.json" "$T/moodle.json.new" && mv "$T/moodle.json.new" "$T/moodle.json"
+}
+
+@test "events: crash at every call of a first sync: the next run converges, no event twice" {
+	crash_reset
+	msync
+	total=$(calls)
+	for mode in drop hold-before hold-after; do
+		for k in $(seq 1 "$total"); do
+			echo "# $mode at call $k"
+			crash_reset
+			case $mode in
+			drop)
+				discord_admin "drop?next=$k"
+				"$MOODLECORD" -c "$CFG" -q sync || true
+				;;
+			hold-*)
+				discord_admin "hold?next=$k&stage=${mode#hold-}"
+				"$MOODLECORD" -c "$CFG" -q sync &
+				pid=$!
+				discord_wait_held
+				kill -KILL "$pid"
+				wait "$pid" || true
+				discord_admin release
+				;;
+			esac
+			msync
+			[ "$status" -eq 0 ]
+			diff -u <(expected) <(events)
+			n=$(calls)
+			msync
+			[ "$(calls)" -eq $((n + 1)) ]
+		done
+	done
+}
+
+@test "events: check names the bot, the server, the permission and the count; makes no event" {
+	discord_admin "event_add?n=7"
+	run --separate-stderr "$MOODLECORD" -c "$CFG" check
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\n'"bot: Moodle Events (333333333333333333)"$'\n'* ]]
+	[[ "$output" == *$'\n'"bot: in server \"Fake Server\" ($GUILD), may make events"$'\n'* ]]
+	[[ "$output" == *$'\n'"events: 7 of 100 scheduled or active (moodlecord keeps up to 50)" ]]
+	[[ "$output$stderr" != *"$BOT_TOKEN"* ]]
+	[ "$(events_json | jq length)" -eq 7 ]
+	[ "$(discord_log | jq '[.[] | select(.method != "GET")] | length')" -eq 0 ]
+
+	discord_admin "bot_perms?perms=1024"
+	run --separate-stderr "$MOODLECORD" -c "$CFG" check
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"lacks the Create Events permission"* ]]
+}
+
+@test "events: config errors are 78 before any call: events_max, events without a bot, no guild_id, a readable token file" {
+	bad() { # bad WHAT: sync must refuse with 78, naming WHAT, calling nobody
+		moodle_log_clear
+		n=$(calls)
+		msync
+		[ "$status" -eq 78 ]
+		[[ "$stderr" == *"$1"* ]]
+		[ -z "$(moodle_calls)" ]
+		[ "$(calls)" -eq "$n" ]
+	}
+	events_config "events_max = 0"
+	bad events_max
+	events_config "events_max = 101"
+	bad events_max
+	events_config
+	sed -i '/^guild_id/d' "$CFG"
+	bad guild_id
+	events_config "events = yes"
+	sed -i '/^bot_token_file/d' "$CFG"
+	bad "need a bot"
+	events_config "events = maybe"
+	bad "yes or no"
+	events_config
+	chmod 644 "$T/bot-token"
+	moodle_log_clear
+	msync
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"chmod 600"* ]]
+	[ "$(discord_log | jq '[.[] | select(.path | startswith("/api/v10/guilds"))] | length')" -eq 0 ]
+}
+
+@test "events: a conference gone while the bot fails keeps its event id; the next sync deletes the event" {
+	msync
+	lab=$(event_of 502)
+	moodle_edit 'del(.activities[] | select(.event == 502))'
+	msync
+	printf '%s\n' "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gfake0.Wrong-token0123456789abcdefghij" >"$T/bot-token"
+	msync
+	[ "$status" -eq 78 ]
+	# the message went; the record stays for its event
+	[ "$(discord_channel | jq length)" -eq 2 ]
+	[ "$(event_of 502)" = "$lab" ]
+	[ "$(events_json | jq -r --arg id "$lab" '.[] | select(.id == $id) | .status')" = 1 ]
+	printf '%s\n' "$BOT_TOKEN" >"$T/bot-token"
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(events_json | jq --arg id "$lab" '[.[] | select(.id == $id)] | length')" -eq 0 ]
+	[ "$("$MOODLECORD" -c "$CFG" dump --json | jq '[.[] | select(.id == 502)] | length')" -eq 0 ]
+	diff -u <(expected) <(events)
+	n=$(calls)
+	msync
+	[ "$(calls)" -eq $((n + 1)) ]
+}
+
+@test "events: dump shows each conference's event id" {
+	msync
+	run "$MOODLECORD" -c "$CFG" dump
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "START"*"PING"*"EVENT" ]]
+	[[ "${lines[1]}" == *"Lecture 1"*" $(event_of 501)" ]]
+	[ "$("$MOODLECORD" -c "$CFG" dump --json | jq -r '.[0].sevent_start')" -eq $((MOODLE_BASE + 1800)) ]
+}
+
+# change_scenario: from a synced state, one event to delete (gone twice),
+# one to edit and one to create, for the crash test below.
+change_scenario() {
+	crash_reset
+	msync
+	moodle_edit 'del(.activities[] | select(.event == 502))'
+	msync
+	moodle_edit '(.activities[] | select(.event == 501) | .name) = "Lecture 1 (room B)"'
+	moodle_edit '.activities += [{"module": "bigbluebuttonbn", "instance": 25, "cmid": 105, "course": 10, "name": "Lecture 3", "event": 505, "start": 9000}]'
+}
+
+@test "events: crash at every call of a sync that deletes, edits and creates: the next run converges" {
+	change_scenario
+	n=$(calls)
+	msync
+	total=$(($(calls) - n))
+	for mode in drop hold-before hold-after; do
+		for k in $(seq 1 "$total"); do
+			echo "# $mode at call $k of $total"
+			change_scenario
+			case $mode in
+			drop)
+				discord_admin "drop?next=$k"
+				"$MOODLECORD" -c "$CFG" -q sync || true
+				;;
+			hold-*)
+				discord_admin "hold?next=$k&stage=${mode#hold-}"
+				"$MOODLECORD" -c "$CFG" -q sync &
+				pid=$!
+				discord_wait_held
+				kill -KILL "$pid"
+				wait "$pid" || true
+				discord_admin release
+				;;
+			esac
+			msync
+			[ "$status" -eq 0 ]
+			diff -u <(expected) <(events)
+			n=$(calls)
+			msync
+			[ "$(calls)" -eq $((n + 1)) ]
+		done
+	done
+}
