@@ -14,7 +14,8 @@ TEST_PC   = libmicrohttpd cmocka
 
 # Debian packages needed to build and test; `make deps` installs the missing.
 DEB_PKGS  = pkg-config libcurl4-openssl-dev libjson-c-dev liblmdb-dev lmdb-utils \
-            libinih-dev libmicrohttpd-dev libcmocka-dev bats jq curl groff-base
+            libinih-dev libmicrohttpd-dev libcmocka-dev bats jq curl groff-base \
+            faketime
 
 WARN      = -std=c11 -Wall -Wextra -Werror
 BASEFLAGS = $(WARN) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
@@ -84,6 +85,13 @@ $(B)/fakes/%: test/fakes/%.c $(wildcard test/fakes/*.h)
 
 fakes: $(FAKES)
 
+# The soak driver (test/soak): built once, plain, like the fakes.
+SOAK_SRC = test/soak/soak.c test/soak/world.c
+$(B)/test/soak/soak: $(SOAK_SRC) test/soak/soak.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,libcurl json-c) $(LDFLAGS) -o $@ \
+		$(SOAK_SRC) $(call pc_libs,libcurl json-c)
+
 deps:
 	@missing=; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -105,6 +113,13 @@ build-tests: $(B)/moodlecord $(S)/moodlecord $(B)/units $(S)/units $(B)/tools $(
 bench: deps
 	$(MAKE) --no-print-directory $(B)/moodlecord $(FAKES)
 	./test/bench/run $(B)
+
+# A simulated week of cron time with faults (test/soak/run); SOAK_SEED=N.
+SOAK_DAYS ?= 7
+SOAK_SEED ?= 1
+soak: deps
+	$(MAKE) --no-print-directory $(B)/moodlecord $(S)/moodlecord $(FAKES) $(B)/test/soak/soak
+	./test/soak/run $(B) $(S) $(SOAK_DAYS) $(SOAK_SEED)
 
 # Fuzz each target with libFuzzer for FUZZ_SECONDS (needs clang; not part
 # of check, which replays the seed corpus).
@@ -133,5 +148,5 @@ uninstall:
 clean:
 	rm -rf build moodlecord
 
-.PHONY: all deps check build-tests bench demo install uninstall clean fakes fuzz
+.PHONY: all deps check build-tests bench demo install uninstall clean fakes fuzz soak
 .SECONDARY:
