@@ -1404,13 +1404,13 @@ report(struct soak *S, uint64_t seed, double real)
 	    "missed %ld\n", S->pings_sent, repeated_pings(S), S->orphan_pings, S->clean_windows,
 	    S->missed);
 	printf("violations: %ld\n", S->nviol);
-	for (k = 0; k < V_NKINDS; k++)
-		if (S->violations[k] > 0)
-			if (vinfo[k].problem)
-				printf("  %-45s %6ld  (issue 16 problem %d)\n", vinfo[k].name,
-				    S->violations[k], vinfo[k].problem);
-			else
-				printf("  %-45s %6ld\n", vinfo[k].name, S->violations[k]);
+	for (k = 0; k < V_NKINDS; k++) {
+		if (S->violations[k] > 0 && vinfo[k].problem)
+			printf("  %-45s %6ld  (issue 16 problem %d)\n", vinfo[k].name,
+			    S->violations[k], vinfo[k].problem);
+		else if (S->violations[k] > 0)
+			printf("  %-45s %6ld\n", vinfo[k].name, S->violations[k]);
+	}
 	for (k = 0; k < V_NKINDS; k++)
 		if (S->violations[k] > 0 && vinfo[k].problem) {
 			printf("problems reproduced:");
