@@ -85,12 +85,13 @@ $(B)/fakes/%: test/fakes/%.c $(wildcard test/fakes/*.h)
 
 fakes: $(FAKES)
 
-# The soak driver (test/soak): built once, plain, like the fakes.
-SOAK_SRC = test/soak/soak.c test/soak/world.c
-$(B)/test/soak/soak: $(SOAK_SRC) test/soak/soak.h
+# The soak driver and the damaged-state corpus (test/soak): built once,
+# plain, like the fakes.
+$(B)/test/soak/%: test/soak/%.c test/soak/world.c test/soak/soak.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,libcurl json-c) $(LDFLAGS) -o $@ \
-		$(SOAK_SRC) $(call pc_libs,libcurl json-c)
+		$< test/soak/world.c $(call pc_libs,libcurl json-c)
+SOAK = $(B)/test/soak/soak $(B)/test/soak/flips
 
 deps:
 	@missing=; for p in $(DEB_PKGS); do \
@@ -118,7 +119,7 @@ bench: deps
 SOAK_DAYS ?= 7
 SOAK_SEED ?= 1
 soak: deps
-	$(MAKE) --no-print-directory $(B)/moodlecord $(S)/moodlecord $(FAKES) $(B)/test/soak/soak
+	$(MAKE) --no-print-directory $(B)/moodlecord $(S)/moodlecord $(FAKES) $(SOAK)
 	./test/soak/run $(B) $(S) $(SOAK_DAYS) $(SOAK_SEED)
 
 # Fuzz each target with libFuzzer for FUZZ_SECONDS (needs clang; not part
