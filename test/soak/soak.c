@@ -168,6 +168,7 @@ struct interval {
 
 struct idset {                /* message ids (snowflakes), open addressing */
 	uint64_t *v;
+	int64_t *t;               /* when each was added                   */
 	size_t cap, n;
 };
 
@@ -202,6 +203,7 @@ struct soak {
 	struct interval *dist;
 	size_t ndist, capdist;
 	size_t log_seen;
+	long posted_last;         /* POSTs carried out in the last read     */
 	struct idset deleted;     /* messages a DELETE removed            */
 	struct idset reported;    /* messages with a format character     */
 	int tmpfs_skipped;
@@ -257,41 +259,70 @@ disturbances(const struct soak *S, int64_t a, int64_t b)
 	return n;
 }
 
+/* 1 and *t = when it was added, or 0. */
 static int
-idset_has(const struct idset *s, uint64_t id)
+idset_when(const struct idset *s, uint64_t id, int64_t *t)
 {
 	size_t i;
 
 	if (s->cap == 0)
 		return 0;
 	for (i = id % s->cap; s->v[i] != 0; i = (i + 1) % s->cap)
-		if (s->v[i] == id)
+		if (s->v[i] == id) {
+			*t = s->t[i];
 			return 1;
+		}
 	return 0;
 }
 
+static int
+idset_has(const struct idset *s, uint64_t id)
+{
+	int64_t t;
+
+	return idset_when(s, id, &t);
+}
+
 static void
-idset_add(struct idset *s, uint64_t id)
+idset_add_at(struct idset *s, uint64_t id, int64_t t)
 {
 	size_t i;
 
 	if (id == 0 || idset_has(s, id))
 		return;
 	if ((s->n + 1) * 2 > s->cap) {
-		struct idset big = { xmalloc((s->cap ? s->cap * 2 : 1024) * sizeof(uint64_t)),
-			s->cap ? s->cap * 2 : 1024, 0 };
+		struct idset big = { 0 };
 
-		memset(big.v, 0, big.cap * sizeof(uint64_t));
+		big.cap = s->cap ? s->cap * 2 : 1024;
+		big.v = xmalloc(big.cap * sizeof *big.v);
+		big.t = xmalloc(big.cap * sizeof *big.t);
+		memset(big.v, 0, big.cap * sizeof *big.v);
 		for (i = 0; i < s->cap; i++)
 			if (s->v[i] != 0)
-				idset_add(&big, s->v[i]);
+				idset_add_at(&big, s->v[i], s->t[i]);
 		free(s->v);
+		free(s->t);
 		*s = big;
 	}
 	for (i = id % s->cap; s->v[i] != 0; i = (i + 1) % s->cap)
 		;
 	s->v[i] = id;
+	s->t[i] = t;
 	s->n++;
+}
+
+static void
+idset_add(struct idset *s, uint64_t id)
+{
+	idset_add_at(s, id, 0);
+}
+
+static void
+idset_free(struct idset *s)
+{
+	free(s->v);
+	free(s->t);
+	memset(s, 0, sizeof *s);
 }
 
 /* ---- the scenario ---------------------------------------------------- */
@@ -625,27 +656,13 @@ check_exit(struct soak *S, const char *verb, int is_sync, const struct run *r)
 static void
 check_not_recorded(struct soak *S, const struct run *r)
 {
-	json_object *log;
-	size_t n, i;
-	int posted = 0;
-
-	if (r->status == 0 || r->calls <= 0)
-		return;
-	log = discord_admin(&S->w, "GET", "log");
-	n = log ? json_object_array_length(log) : 0;
-	for (i = n > (size_t)r->calls ? n - (size_t)r->calls : 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(log, i), *m, *st;
-
-		if (json_object_object_get_ex(e, "method", &m) &&
-		    strcmp(json_object_get_string(m), "POST") == 0 &&
-		    json_object_object_get_ex(e, "status", &st) && json_object_get_int(st) == 200)
-			posted = 1;
-	}
-	json_object_put(log);
-	if (posted && strstr(r->out.p, "not recorded") == NULL)
+	if (r->status != 0 && r->sig == 0 && S->posted_last > 0 &&
+	    strstr(r->out.p, "not recorded") == NULL)
 		violation(S, V_NOTRECORDED, "sync posted, exited %d, and said: %.400s", r->status,
 		    r->out.p);
 }
+
+static void log_read(struct soak *S);
 
 static void
 mc_run(struct soak *S, const char *verb, enum kill_mode k, long delay_us, struct run *r)
@@ -663,6 +680,10 @@ mc_run(struct soak *S, const char *verb, enum kill_mode k, long delay_us, struct
 		disturb(S, S->t, S->t);
 		S->need_check = 1;
 	}
+	/* the calls of this run, read while the run is known */
+	S->posted_last = 0;
+	if (r->calls > 0)
+		log_read(S);
 }
 
 /* Conference messages in the channel now, counted by cmid. */
@@ -819,10 +840,11 @@ id_of(const char *s)
 static void
 log_read(struct soak *S)
 {
-	json_object *log = discord_admin(&S->w, "GET", "log");
+	json_object *log = discord_admin(&S->w, "GET", "log?from=%zu", S->log_seen);
 	size_t n = log ? json_object_array_length(log) : 0, i;
 
-	for (i = S->log_seen; i < n; i++) {
+	S->posted_last = 0;
+	for (i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(log, i);
 		const char *method = jget_str(e, "method"), *path = jget_str(e, "path");
 		int status = json_object_get_int(jget(e, "status"));
@@ -836,6 +858,7 @@ log_read(struct soak *S)
 			int ping = 0, cmid = b ? msg_cmid(b, &ping) : 0;
 			struct conf *c = cmid ? conf_by_cmid(S, cmid) : NULL;
 
+			S->posted_last++;
 			if (c != NULL && ping) {
 				c->pings++;
 				S->pings_sent++;
@@ -847,20 +870,25 @@ log_read(struct soak *S)
 		if (dropped) {
 			S->lost++;
 			S->dup_allow++;
+			disturb(S, S->t, S->t);
 		}
 		if (strcmp(method, "DELETE") == 0 && mid != NULL) {
 			uint64_t id = id_of(mid + strlen("/messages/"));
 
-			if (idset_has(&S->deleted, id))
+			int64_t when;
+
+			/* known in advance, unless a run was killed (or lost
+			 * an answer) since, before it could record the delete */
+			if (idset_when(&S->deleted, id, &when) && disturbances(S, when, S->t) == 0)
 				violation(S, V_REDELETE, "message %" PRIu64 " deleted again (answer %d)", id,
 				    status);
 			if (status == 204 && !dropped)
-				idset_add(&S->deleted, id);
+				idset_add_at(&S->deleted, id, S->t);
 			if (status == 404)
 				S->del404++;
 		}
 	}
-	S->log_seen = n;
+	S->log_seen += n;
 	json_object_put(log);
 }
 
@@ -1036,7 +1064,7 @@ check_channel(struct soak *S)
 	S->allow_then = S->dup_allow;
 	free(conf_n);
 	free(ping_n);
-	free(known.v);
+	idset_free(&known);
 	json_object_put(ch);
 	S->need_check = 0;
 	S->last_check = S->t;
