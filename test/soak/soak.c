@@ -897,7 +897,7 @@ log_read(struct soak *S)
 static unsigned
 format_char(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *prev = NULL;
 
 	while (p && *p) {
 		unsigned cp = *p;
@@ -914,10 +914,15 @@ format_char(const char *s)
 			cp = ((unsigned)(p[0] & 31) << 6) | (p[1] & 63);
 			len = 2;
 		}
+		/* the renderer's own zero-width space after '@' or '<' keeps
+		 * "@everyone" and "<@&id>" in a name from mentioning */
+		if (cp == 0x200B && prev != NULL && (*prev == '@' || *prev == '<'))
+			cp = 0;
 		if (cp == 0xAD || cp == 0x61C || cp == 0x180E || (cp >= 0x200B && cp <= 0x200F) ||
 		    (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2064) ||
 		    (cp >= 0x2066 && cp <= 0x206F) || cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB))
 			return cp;
+		prev = p;
 		p += len;
 	}
 	return 0;
