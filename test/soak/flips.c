@@ -153,8 +153,10 @@ one_case(struct world *w, struct tally *t, const char *what, const struct sbuf *
 		run_free(&r);
 	}
 	/* a case that changed the channel: put it back in step for the next */
-	if (bad_case)
+	if (bad_case) {
 		json_object_put(discord_admin(w, "POST", "reset"));
+		w->calls_known = -1;
+	}
 }
 
 static int

@@ -51,6 +51,7 @@ struct world {
 	char moodle_token[40];
 	char role[32];
 	void *curl;
+	long calls_known;        /* the fake's call count after the last run */
 	/* secrets as 4-character needles in every encoding */
 	char **needles;
 	size_t nneedles;
