@@ -198,7 +198,7 @@ struct soak {
 	/* figures */
 	long runs_sync, runs_ping, runs_dump, kills, episodes[EP_NKINDS], instants[IN_NKINDS];
 	long dups, dup_allow, dups_then, allow_then, lost, pings_sent, orphan_pings, del404;
-	long clean_windows, missed, checks;
+	long clean_windows, missed, checks, concurrent;
 	long violations[V_NKINDS], nviol;
 	struct interval *dist;
 	size_t ndist, capdist;
@@ -744,8 +744,9 @@ channel_counts(struct soak *S, int *count)
 	json_object_put(ch);
 }
 
+/* A sync (with_ping: and a ping started with it). */
 static void
-do_sync(struct soak *S)
+do_sync(struct soak *S, int with_ping)
 {
 	struct run r;
 	enum kill_mode k = KILL_NONE;
@@ -764,7 +765,24 @@ do_sync(struct soak *S)
 		channel_counts(S, before);
 		k = KILL_NONE;
 	}
-	mc_run(S, "sync", k, delay, &r);
+	if (with_ping) {
+		/* cron starts both at the same minute */
+		static const char *const sync[] = { "sync", NULL }, *const ping[] = { "ping", NULL };
+		struct run rp;
+
+		world_run_two(&S->w, S->t, sync, ping, &r, &rp);
+		run_checks(S, "sync", &r);
+		run_checks(S, "ping", &rp);
+		S->posted_last = 0;
+		if (r.calls > 0)
+			log_read(S);
+		S->runs_ping++;
+		S->concurrent++;
+		check_exit(S, "ping", 0, &rp);
+		run_free(&rp);
+	} else {
+		mc_run(S, "sync", k, delay, &r);
+	}
 	S->runs_sync++;
 	check_exit(S, "sync", 1, &r);
 	if (S->ep == EP_MFAULT && r.calls > 0 && !r.killed)
@@ -1471,9 +1489,9 @@ report(struct soak *S, uint64_t seed, double real)
 
 	printf("soak: seed %" PRIu64 ", %.2f simulated days in %.0f s\n", seed,
 	    (double)(S->tend - S->t0) / DAY, real);
-	printf("runs: %ld (sync %ld, ping %ld, dump %ld); kills %ld; checks %ld\n",
-	    S->runs_sync + S->runs_ping + S->runs_dump, S->runs_sync, S->runs_ping, S->runs_dump,
-	    S->kills, S->checks);
+	printf("runs: %ld (sync %ld, ping %ld, dump %ld; %ld syncs with a ping started at once); "
+	    "kills %ld; checks %ld\n", S->runs_sync + S->runs_ping + S->runs_dump, S->runs_sync,
+	    S->runs_ping, S->runs_dump, S->concurrent, S->kills, S->checks);
 	printf("fault episodes:");
 	for (k = 1, first = 1; k < EP_NKINDS; k++) {
 		printf("%s %s %ld", first ? "" : ",", ep_name[k], S->episodes[k]);
@@ -1552,7 +1570,7 @@ main(int argc, char **argv)
 	const char *bin = NULL, *fakes = NULL, *lft = NULL;
 	double days = 1, real0;
 	uint64_t seed = 1;
-	int i, tmpfs = 1, day_printed = -1;
+	int i, tmpfs = 1, day_printed = -1, both;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--moodlecord") == 0 && i + 1 < argc)
@@ -1645,12 +1663,14 @@ main(int argc, char **argv)
 			instant(&S);
 			continue;   /* a clock jump moved t: start the minute again */
 		}
+		both = S.t % (30 * MIN) == 0 && S.ep == EP_NONE && rnd_chance(&S.rs, 0.3);
 		if (S.t % (30 * MIN) == 0) {
-			do_sync(&S);
+			do_sync(&S, both);
 			if (S.ep != EP_NONE && --S.ep_syncs <= 0)
 				episode_end(&S);
 		}
-		do_ping(&S);
+		if (!both)
+			do_ping(&S);
 		if (S.t % (30 * MIN) == 0)
 			settle_and_check(&S);
 		S.t += MIN;
@@ -1661,7 +1681,7 @@ main(int argc, char **argv)
 	S.need_check = 1;
 	for (i = 0; i < 12 && S.need_check; i++) {
 		S.t += 30 * MIN - S.t % (30 * MIN);
-		do_sync(&S);
+		do_sync(&S, 0);
 		do_ping(&S);
 		settle_and_check(&S);
 	}

@@ -86,6 +86,11 @@ void world_run(struct world *w, int64_t t, const char *const *args, enum kill_mo
     long delay_us, struct run *r);
 void run_free(struct run *r);
 
+/* Two runs started together at t, as cron starts sync and ping at the
+ * same minute (no kill); calls: the Discord calls of both. */
+void world_run_two(struct world *w, int64_t t, const char *const *a1, const char *const *a2,
+    struct run *r1, struct run *r2);
+
 /* The fake Discord's admin API: GET or POST /_fake/<path>; the answer
  * parsed, NULL on any failure (the caller owns it). */
 json_object *discord_admin(struct world *w, const char *method, const char *fmt, ...)

@@ -540,54 +540,59 @@ held_now(struct world *w)
 	return n;
 }
 
-void
-world_run(struct world *w, int64_t t, const char *const *args, enum kill_mode kill_how,
-    long delay_us, struct run *r)
-{
+/* The environment and argv of a run at simulated time t. */
+struct runenv {
 	char ft[64], ld[300], asan[400], ubsan[400], home[300], xdg[300];
 	char *env[16], *argv[16];
+};
+
+static void
+runenv_make(struct world *w, int64_t t, const char *const *args, struct runenv *re)
+{
 	time_t tt = (time_t)t;
 	struct tm tm;
-	long calls0;
-	int pfd[2], st = 0, eof = 0, sent = 0, i, k = 0;
-	double t0, next_poll = 0;
+	int i, k = 0;
+
+	gmtime_r(&tt, &tm);
+	strftime(re->ft, sizeof re->ft, "FAKETIME=@%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(re->ld, sizeof re->ld, "LD_PRELOAD=%s", w->libfaketime);
+	snprintf(re->asan, sizeof re->asan, "ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:"
+	    "halt_on_error=1:verify_asan_link_order=0:log_path=%s/asan", w->sanlog);
+	snprintf(re->ubsan, sizeof re->ubsan, "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:"
+	    "log_path=%s/ubsan", w->sanlog);
+	snprintf(re->home, sizeof re->home, "HOME=%s", w->tmp);
+	snprintf(re->xdg, sizeof re->xdg, "XDG_CONFIG_HOME=%s/none", w->tmp);
+	re->env[k++] = re->ft;
+	re->env[k++] = re->ld;
+	re->env[k++] = "FAKETIME_DONT_FAKE_MONOTONIC=1";
+	re->env[k++] = "FAKETIME_NO_CACHE=1";
+	re->env[k++] = "TZ=UTC";
+	re->env[k++] = "PATH=/usr/bin:/bin";
+	re->env[k++] = "no_proxy=127.0.0.1";
+	re->env[k++] = "NO_PROXY=127.0.0.1";
+	re->env[k++] = re->asan;
+	re->env[k++] = re->ubsan;
+	re->env[k++] = re->home;
+	re->env[k++] = re->xdg;
+	re->env[k] = NULL;
+	k = 0;
+	re->argv[k++] = (char *)w->moodlecord;
+	re->argv[k++] = "-c";
+	re->argv[k++] = w->cfg;
+	for (i = 0; args[i] != NULL && k < 15; i++)
+		re->argv[k++] = (char *)args[i];
+	re->argv[k] = NULL;
+}
+
+/* Start a run: its pid, *fd the read end of its stdout and stderr. */
+static pid_t
+spawn(struct world *w, int64_t t, const char *const *args, int *fd)
+{
+	struct runenv re;
+	int pfd[2];
 	pid_t pid;
 
-	memset(r, 0, sizeof *r);
-	gmtime_r(&tt, &tm);
-	strftime(ft, sizeof ft, "FAKETIME=@%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(ld, sizeof ld, "LD_PRELOAD=%s", w->libfaketime);
-	snprintf(asan, sizeof asan, "ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:halt_on_error=1:"
-	    "verify_asan_link_order=0:log_path=%s/asan", w->sanlog);
-	snprintf(ubsan, sizeof ubsan, "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:"
-	    "log_path=%s/ubsan", w->sanlog);
-	snprintf(home, sizeof home, "HOME=%s", w->tmp);
-	snprintf(xdg, sizeof xdg, "XDG_CONFIG_HOME=%s/none", w->tmp);
-	env[k++] = ft;
-	env[k++] = ld;
-	env[k++] = "FAKETIME_DONT_FAKE_MONOTONIC=1";
-	env[k++] = "FAKETIME_NO_CACHE=1";
-	env[k++] = "TZ=UTC";
-	env[k++] = "PATH=/usr/bin:/bin";
-	env[k++] = "no_proxy=127.0.0.1";
-	env[k++] = "NO_PROXY=127.0.0.1";
-	env[k++] = asan;
-	env[k++] = ubsan;
-	env[k++] = home;
-	env[k++] = xdg;
-	env[k] = NULL;
-	k = 0;
-	argv[k++] = (char *)w->moodlecord;
-	argv[k++] = "-c";
-	argv[k++] = w->cfg;
-	for (i = 0; args[i] != NULL && k < 15; i++)
-		argv[k++] = (char *)args[i];
-	argv[k] = NULL;
-
-	/* admin calls are not counted: the count after the last run holds */
-	calls0 = w->calls_known >= 0 ? w->calls_known : discord_calls(w);
-	if (kill_how == KILL_HOLD_AFTER)
-		json_object_put(discord_admin(w, "POST", "hold?next=1&stage=after"));
+	runenv_make(w, t, args, &re);
 	if (pipe(pfd) != 0)
 		die("pipe: %s", strerror(errno));
 	pid = fork();
@@ -598,18 +603,51 @@ world_run(struct world *w, int64_t t, const char *const *args, enum kill_mode ki
 		dup2(pfd[1], 2);
 		close(pfd[0]);
 		close(pfd[1]);
-		execve(w->moodlecord, argv, env);
+		execve(w->moodlecord, re.argv, re.env);
 		_exit(127);
 	}
 	close(pfd[1]);
+	*fd = pfd[0];
+	return pid;
+}
+
+static void
+ended(struct run *r, int st, int sent)
+{
+	if (WIFSIGNALED(st)) {
+		r->status = -1;
+		r->sig = WTERMSIG(st);
+		r->killed = sent && r->sig == SIGKILL && !r->hung;
+	} else {
+		r->status = WEXITSTATUS(st);
+	}
+	if (r->out.p == NULL)
+		sbuf_add(&r->out, "", 0);
+}
+
+void
+world_run(struct world *w, int64_t t, const char *const *args, enum kill_mode kill_how,
+    long delay_us, struct run *r)
+{
+	long calls0;
+	int fd, st = 0, eof = 0, sent = 0;
+	double t0, next_poll = 0;
+	pid_t pid;
+
+	memset(r, 0, sizeof *r);
+	/* admin calls are not counted: the count after the last run holds */
+	calls0 = w->calls_known >= 0 ? w->calls_known : discord_calls(w);
+	if (kill_how == KILL_HOLD_AFTER)
+		json_object_put(discord_admin(w, "POST", "hold?next=1&stage=after"));
+	pid = spawn(w, t, args, &fd);
 	t0 = mono();
 	while (!eof) {
-		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		struct pollfd p = { .fd = fd, .events = POLLIN };
 		double now;
 
 		if (poll(&p, 1, kill_how == KILL_NONE ? 200 : 1) > 0) {
 			char chunk[4096];
-			ssize_t n = read(pfd[0], chunk, sizeof chunk);
+			ssize_t n = read(fd, chunk, sizeof chunk);
 
 			if (n > 0)
 				sbuf_add(&r->out, chunk, (size_t)n);
@@ -635,24 +673,76 @@ world_run(struct world *w, int64_t t, const char *const *args, enum kill_mode ki
 			r->hung = 1;
 		}
 	}
-	close(pfd[0]);
+	close(fd);
 	if (waitpid(pid, &st, 0) < 0)
 		die("waitpid: %s", strerror(errno));
 	if (kill_how == KILL_HOLD_AFTER) {
 		json_object_put(discord_admin(w, "POST", "release"));
 		json_object_put(discord_admin(w, "POST", "hold?call=0"));
 	}
-	if (WIFSIGNALED(st)) {
-		r->status = -1;
-		r->sig = WTERMSIG(st);
-		r->killed = sent && r->sig == SIGKILL && !r->hung;
-	} else {
-		r->status = WEXITSTATUS(st);
-	}
-	if (r->out.p == NULL)
-		sbuf_add(&r->out, "", 0);
+	ended(r, st, sent);
 	w->calls_known = discord_calls(w);
 	r->calls = w->calls_known - calls0;
+}
+
+void
+world_run_two(struct world *w, int64_t t, const char *const *a1, const char *const *a2,
+    struct run *r1, struct run *r2)
+{
+	struct run *r[2] = { r1, r2 };
+	int fd[2], open_fds = 2, st, i;
+	pid_t pid[2];
+	long calls0;
+	double t0;
+
+	memset(r1, 0, sizeof *r1);
+	memset(r2, 0, sizeof *r2);
+	calls0 = w->calls_known >= 0 ? w->calls_known : discord_calls(w);
+	pid[0] = spawn(w, t, a1, &fd[0]);
+	pid[1] = spawn(w, t, a2, &fd[1]);
+	t0 = mono();
+	while (open_fds > 0) {
+		struct pollfd p[2];
+		int n = 0, map[2];
+
+		for (i = 0; i < 2; i++)
+			if (fd[i] >= 0) {
+				p[n].fd = fd[i];
+				p[n].events = POLLIN;
+				map[n++] = i;
+			}
+		if (poll(p, (nfds_t)n, 200) > 0) {
+			for (i = 0; i < n; i++) {
+				char chunk[4096];
+				ssize_t k;
+
+				if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+					continue;
+				k = read(p[i].fd, chunk, sizeof chunk);
+				if (k > 0) {
+					sbuf_add(&r[map[i]]->out, chunk, (size_t)k);
+				} else {
+					close(p[i].fd);
+					fd[map[i]] = -1;
+					open_fds--;
+				}
+			}
+		}
+		if (mono() - t0 > RUN_HANG_SECONDS) {
+			for (i = 0; i < 2; i++)
+				if (fd[i] >= 0 && !r[i]->hung) {
+					kill(pid[i], SIGKILL);
+					r[i]->hung = 1;
+				}
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		if (waitpid(pid[i], &st, 0) < 0)
+			die("waitpid: %s", strerror(errno));
+		ended(r[i], st, r[i]->hung);
+	}
+	w->calls_known = discord_calls(w);
+	r1->calls = r2->calls = w->calls_known - calls0;
 }
 
 void
