@@ -174,7 +174,7 @@ ping_posts() { discord_log | jq "[.[] | select(.method == \"POST\" and .status =
 		[ "$status" -eq 74 ] || [ "$status" -eq 0 ]
 		posted=$(discord_log | jq --argjson b "$before" '[.[$b:][] | select(.method == "POST" and .status == 200)] | length')
 		if [ "$status" -ne 0 ] && [ "$posted" -gt 0 ]; then
-				[[ "$output" == *"not recorded"* ]] || { echo "run $i: $output"; false; }
+			[[ "$output" == *"not recorded"* ]] || { echo "run $i: $output"; false; }
 			[[ "$output" == *"$(discord_channel | jq -r '.[-1].id')"* ]]
 		fi
 	done
