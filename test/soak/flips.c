@@ -192,7 +192,7 @@ main(int argc, char **argv)
 	struct sbuf good = { 0 }, bad = { 0 };
 	const char *bin = NULL, *fakes = NULL, *lft = NULL;
 	long stride = 1, offset = 0, n = 0;
-	int nconf = 150, i;
+	int nconf = 60, i;
 	size_t pages, pg, byte, bit, cut;
 	struct run r;
 	static const char *const sync[] = { "sync", NULL };
