@@ -1132,7 +1132,9 @@ remount(struct soak *S, int ro)
 static void
 episode_start(struct soak *S)
 {
-	enum ep k = (enum ep)(1 + rnd_below(&S->rs, EP_NKINDS - 1));
+	/* Moodle's faults twice as often as the others: there are eleven */
+	uint64_t r = rnd_below(&S->rs, EP_NKINDS + 1);
+	enum ep k = r >= EP_NKINDS - 1 ? EP_MFAULT : (enum ep)(1 + r);
 	struct world *w = &S->w;
 
 	if (S->only > 0)
@@ -1172,7 +1174,8 @@ episode_start(struct soak *S)
 		S->ep_syncs = 1 + (int)rnd_below(&S->rs, 2);
 		break;
 	case EP_MFAULT:
-		S->mf = (int)rnd_below(&S->rs, NMFAULTS);
+		/* each mode in turn, so a week meets them all */
+		S->mf = (int)(S->episodes[EP_MFAULT] - 1) % (int)NMFAULTS;
 		S->mf_on = mfaults[S->mf].login_only ? "login" :
 		    mfaults[S->mf].rest_only ? mf_on[2 + rnd_below(&S->rs, 4)] :
 		    mf_on[rnd_below(&S->rs, sizeof mf_on / sizeof mf_on[0])];
