@@ -9,22 +9,47 @@ DESTDIR  ?=
 
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
+APT_GET  ?= apt-get
 LIBS_PC   = libcurl json-c lmdb inih
-TEST_PC   = libmicrohttpd cmocka
+TEST_PC   = cmocka
+FAKES_PC  = libmicrohttpd json-c
 
-# Debian packages needed to build and test; `make deps` installs the missing.
-DEB_PKGS  = pkg-config libcurl4-openssl-dev libjson-c-dev liblmdb-dev lmdb-utils \
-            libinih-dev libmicrohttpd-dev libcmocka-dev bats jq curl groff-base \
-            faketime
+# What the build and the tests need, each "pc:MODULE:PACKAGE" (a pkg-config
+# module) or "cmd:COMMAND:PACKAGE" (a command) with the Debian package that
+# has it.  `make deps` installs the packages of the missing ones.
+DEPS      = cmd:pkg-config:pkg-config \
+            pc:libcurl:libcurl4-openssl-dev pc:json-c:libjson-c-dev \
+            pc:lmdb:liblmdb-dev pc:inih:libinih-dev \
+            pc:libmicrohttpd:libmicrohttpd-dev pc:cmocka:libcmocka-dev \
+            cmd:mdb_stat:lmdb-utils cmd:bats:bats cmd:jq:jq cmd:curl:curl \
+            cmd:groff:groff-base cmd:strace:strace \
+            cmd:faketime:faketime
 
-WARN      = -std=c11 -Wall -Wextra -Werror
+# -Werror is for `make check` and CI (which pass WERROR=-Werror): a plain
+# `make` with a newer compiler warns about a new warning and still builds.
+WERROR   ?=
+WARN      = -std=c11 -Wall -Wextra $(WERROR)
 BASEFLAGS = $(WARN) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
             -DMOODLECORD_VERSION='"$(VERSION)"' -I. -Ilib -Istate
 CFLAGS   ?= -O2 -g
 SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
-pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+# pc OPTION MODULES: what pkg-config answers.  Its error message is shown
+# and make stops there, rather than going on to a missing header.
+pc    = $(call pc_ok,$(shell $(PKG_CONFIG) $(1) $(2) && echo pkg-config-ok),$(1) $(2))
+pc_ok = $(if $(filter pkg-config-ok,$(1)),$(filter-out pkg-config-ok,$(1)),$\
+        $(error $(PKG_CONFIG) $(2) failed (see above); `make deps` installs what is missing))
+
+# Asked once, and only when a rule needs them: the product's libraries,
+# the unit tests' cmocka, the fakes' libmicrohttpd.
+LIBS_CFLAGS  = $(eval LIBS_CFLAGS := $$(call pc,--cflags,$(LIBS_PC)))$(LIBS_CFLAGS)
+LIBS_LDLIBS  = $(eval LIBS_LDLIBS := $$(call pc,--libs,$(LIBS_PC)))$(LIBS_LDLIBS)
+TEST_CFLAGS  = $(eval TEST_CFLAGS := $$(call pc,--cflags,$(TEST_PC)))$(TEST_CFLAGS)
+TEST_LDLIBS  = $(eval TEST_LDLIBS := $$(call pc,--libs,$(TEST_PC)))$(TEST_LDLIBS)
+FAKES_CFLAGS = $(eval FAKES_CFLAGS := $$(call pc,--cflags,$(FAKES_PC)))$(FAKES_CFLAGS)
+FAKES_LDLIBS = $(eval FAKES_LDLIBS := $$(call pc,--libs,$(FAKES_PC)))$(FAKES_LDLIBS)
+SOAK_CFLAGS  = $(eval SOAK_CFLAGS := $$(call pc,--cflags,libcurl json-c))$(SOAK_CFLAGS)
+SOAK_LDLIBS  = $(eval SOAK_LDLIBS := $$(call pc,--libs,libcurl json-c))$(SOAK_LDLIBS)
 
 LIB_SRC  = $(sort $(wildcard lib/*.c state/*.c))
 CMD_SRC  = $(sort $(wildcard cmd/*.c))
@@ -46,29 +71,46 @@ moodlecord: $(B)/moodlecord
 	cp $(B)/moodlecord $@
 
 define variant
-$(1)/%.o: %.c $$(wildcard lib/*.h state/*.h cmd/*.h test/unit/*.h test/fuzz/*.h)
+# The flags this build's objects were compiled with, rewritten only when
+# they change (say, make check's -Werror after a plain make): a change
+# rebuilds every object.
+$(1)/flags: FORCE
+	@mkdir -p $$(@D)
+	@echo $$(CC) $$(BASEFLAGS) $(2) $$(CPPFLAGS) $$(CFLAGS) $$(LDFLAGS) | cmp -s - $$@ || \
+		echo $$(CC) $$(BASEFLAGS) $(2) $$(CPPFLAGS) $$(CFLAGS) $$(LDFLAGS) >$$@
+
+# Product objects (lib, state, cmd), test tools and fuzz targets see only
+# the product's libraries; the unit tests add cmocka.
+$(1)/%.o: %.c $(1)/flags $$(wildcard lib/*.h state/*.h cmd/*.h test/unit/*.h test/fuzz/*.h)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(BASEFLAGS) $(2) $$(CPPFLAGS) $$(CFLAGS) $$(call pc_cflags,$$(LIBS_PC) $$(TEST_PC)) -c $$< -o $$@
+	$$(CC) $$(BASEFLAGS) $(2) $$(CPPFLAGS) $$(CFLAGS) $$(LIBS_CFLAGS) -c $$< -o $$@
+
+$(1)/test/unit/%.o: test/unit/%.c $(1)/flags $$(wildcard lib/*.h state/*.h cmd/*.h test/unit/*.h)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(BASEFLAGS) $(2) $$(CPPFLAGS) $$(CFLAGS) $$(LIBS_CFLAGS) $$(TEST_CFLAGS) -c $$< -o $$@
 
 $(1)/libmc.a: $$(LIB_SRC:%.c=$(1)/%.o)
 	@rm -f $$@
 	$$(AR) rcs $$@ $$^
 
 $(1)/moodlecord: $$(CMD_SRC:%.c=$(1)/%.o) $(1)/libmc.a
-	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(call pc_libs,$$(LIBS_PC)) -lm
+	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LIBS_LDLIBS) -lm
 
 $(1)/test/unit/%: $(1)/test/unit/%.o $(1)/libmc.a
-	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(call pc_libs,$$(LIBS_PC) cmocka) -lm
+	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LIBS_LDLIBS) $$(TEST_LDLIBS) -lm
 
 $(1)/units: $$(UNIT_SRC:%.c=$(1)/%)
 
+# discord_drive reports errors with moodlecord's exit statuses.
+$(1)/test/tools/discord_drive: $(1)/cmd/status.o
+
 $(1)/test/tools/%: $(1)/test/tools/%.o $(1)/libmc.a
-	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(call pc_libs,$$(LIBS_PC)) -lm
+	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LIBS_LDLIBS) -lm
 
 $(1)/tools: $$(TOOL_SRC:%.c=$(1)/%)
 
 $(1)/test/fuzz/fuzz_%: $(1)/test/fuzz/fuzz_%.o $(1)/test/fuzz/replay.o $(1)/libmc.a
-	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(call pc_libs,$$(LIBS_PC)) -lm
+	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LIBS_LDLIBS) -lm
 
 $(1)/fuzzers: $$(FUZZ_SRC:%.c=$(1)/%)
 endef
@@ -78,34 +120,43 @@ $(eval $(call variant,$(S),$(SAN)))
 
 # The fakes are test servers: built once, plain.
 FAKES = $(FAKE_SRC:test/fakes/%.c=$(B)/fakes/%)
-$(B)/fakes/%: test/fakes/%.c $(wildcard test/fakes/*.h)
+$(B)/fakes/%: test/fakes/%.c $(B)/flags $(wildcard test/fakes/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,libmicrohttpd json-c) $(LDFLAGS) -o $@ $< \
-		$(call pc_libs,libmicrohttpd json-c) -lm
+	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(CFLAGS) $(FAKES_CFLAGS) $(LDFLAGS) -o $@ $< $(FAKES_LDLIBS) -lm
 
 fakes: $(FAKES)
 
 # The soak driver and the damaged-state corpus (test/soak): built once,
 # plain, like the fakes.
-$(B)/test/soak/%: test/soak/%.c test/soak/world.c test/soak/soak.h
+$(B)/test/soak/%: test/soak/%.c test/soak/world.c test/soak/soak.h $(B)/flags
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(CFLAGS) $(call pc_cflags,libcurl json-c) $(LDFLAGS) -o $@ \
-		$< test/soak/world.c $(call pc_libs,libcurl json-c)
+	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(CFLAGS) $(SOAK_CFLAGS) $(LDFLAGS) -o $@ \
+		$< test/soak/world.c $(SOAK_LDLIBS)
 SOAK = $(B)/test/soak/soak $(B)/test/soak/flips
 
+# deps: install the Debian packages of what is missing (apt-get, through
+# sudo unless root); without apt-get, name what is missing and fail.
 deps:
-	@missing=; for p in $(DEB_PKGS); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	@missing= names=; for d in $(DEPS); do \
+		kind=$${d%%:*} rest=$${d#*:}; name=$${rest%%:*} pkg=$${rest#*:}; \
+		if [ "$$kind" = pc ]; then \
+			$(PKG_CONFIG) --exists "$$name" 2>/dev/null; \
+		else \
+			command -v "$$name" >/dev/null 2>&1; \
+		fi || { missing="$$missing $$pkg"; names="$$names $$name"; }; \
 	done; \
-	if [ -n "$$missing" ]; then \
-		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
-		echo "installing:$$missing"; \
-		$$sudo apt-get update -qq && \
-		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	[ -n "$$missing" ] || exit 0; \
+	if ! command -v $(APT_GET) >/dev/null 2>&1; then \
+		echo "make deps: missing:$$names (Debian packages:$$missing); no $(APT_GET) here to install them" >&2; \
+		exit 1; \
+	fi; \
+	sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	echo "installing:$$missing"; \
+	$$sudo $(APT_GET) update -qq && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq --no-install-recommends $$missing
 
 check: deps
-	$(MAKE) --no-print-directory build-tests
+	$(MAKE) --no-print-directory build-tests WERROR=-Werror
 	./test/run $(B) $(S)
 
 build-tests: $(B)/moodlecord $(S)/moodlecord $(B)/units $(S)/units $(B)/tools $(S)/tools \
@@ -149,5 +200,5 @@ uninstall:
 clean:
 	rm -rf build moodlecord
 
-.PHONY: all deps check build-tests bench demo install uninstall clean fakes fuzz soak
+.PHONY: all deps check build-tests bench demo install uninstall clean fakes fuzz soak FORCE
 .SECONDARY:

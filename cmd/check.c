@@ -48,15 +48,11 @@ verb_check(struct ctx *c, struct err *e)
 	rc = ctx_load_config(c, CONFIG_NEED_MOODLE | CONFIG_NEED_DISCORD, e);
 	if (rc != MC_OK)
 		return rc;
-	rc = http_global_init(e);
-	if (rc != MC_OK)
-		return rc;
 	h = http_new((long)c->cfg.connect_timeout, (long)c->cfg.timeout, 0);
 	out(c, "config: %s", c->cfg.file ? c->cfg.file : "(none: environment only)");
 	rc = check_moodle(c, h, e);
 	if (rc == MC_OK)
 		rc = check_discord(c, e);
 	http_free(h);
-	http_global_cleanup();
 	return rc;
 }

@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "event.h"
+#include "render.h"
 #include "store.h"
 
 /* A cell's text on one line: control characters become spaces. */
@@ -20,18 +21,8 @@ cell(const char *s)
 	return t;
 }
 
-/* Width in code points (what a terminal shows for most text). */
-static size_t
-width(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
+/* Columns are as wide as their text in code points (what a terminal shows
+ * for most text). */
 enum { COL_START, COL_COURSE, COL_NAME, COL_MESSAGE, COL_PING, NCOLS };
 
 static const char *const heads[NCOLS] = { "START", "COURSE", "NAME", "MESSAGE", "PING" };
@@ -46,7 +37,7 @@ print_row(struct ctx *c, char *const cols[NCOLS], const size_t w[NCOLS])
 		buf_adds(&b, cols[i]);
 		if (i == NCOLS - 1)
 			break;
-		for (n = width(cols[i]); n < w[i] + 2; n++)
+		for (n = utf8_count(cols[i]); n < w[i] + 2; n++)
 			buf_add(&b, " ", 1);
 	}
 	out(c, "%s", b.data);
@@ -61,7 +52,7 @@ print_table(struct ctx *c, const struct record_list *l)
 	char when[32];
 
 	for (j = 0; j < NCOLS; j++)
-		w[j] = width(heads[j]);
+		w[j] = utf8_count(heads[j]);
 	for (i = 0; i < l->n; i++) {
 		const struct record *r = &l->v[i];
 
@@ -71,8 +62,8 @@ print_table(struct ctx *c, const struct record_list *l)
 		rows[i][COL_MESSAGE] = cell(r->msg.msg_id);
 		rows[i][COL_PING] = xstrdup(ping_state_name(r->msg.ping));
 		for (j = 0; j < NCOLS; j++)
-			if (width(rows[i][j]) > w[j])
-				w[j] = width(rows[i][j]);
+			if (utf8_count(rows[i][j]) > w[j])
+				w[j] = utf8_count(rows[i][j]);
 	}
 	print_row(c, (char *const *)heads, w);
 	for (i = 0; i < l->n; i++) {
@@ -81,18 +72,6 @@ print_table(struct ctx *c, const struct record_list *l)
 			free(rows[i][j]);
 	}
 	free(rows);
-}
-
-static void
-add_str(json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, json_object_new_string(v != NULL ? v : ""));
-}
-
-static void
-add_int(json_object *o, const char *k, int64_t v)
-{
-	json_object_object_add(o, k, json_object_new_int64(v));
 }
 
 static void
@@ -107,16 +86,9 @@ print_json(struct ctx *c, const struct record_list *l)
 	}
 	a = json_object_new_array();
 	for (i = 0; i < l->n; i++) {
-		const struct event *ev = &l->v[i].ev;
-		const struct message *m = &l->v[i].msg;
 		json_object *o = json_object_new_object();
 
-		event_add_json(ev, o);
-		add_str(o, "msg_id", m->msg_id);
-		add_str(o, "hash", m->hash);
-		add_str(o, "ping_id", m->ping_id);
-		add_str(o, "ping", ping_state_name(m->ping));
-		add_int(o, "ping_at", m->ping_at);
+		record_add_json(&l->v[i], o);
 		json_object_array_add(a, o);
 	}
 	out(c, "%s", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY |

@@ -8,6 +8,7 @@
 #include <sysexits.h>
 
 #include "cmd.h"
+#include "http.h"
 
 enum verb { VERB_NONE, VERB_SYNC, VERB_PING, VERB_DUMP, VERB_CHECK };
 
@@ -15,11 +16,13 @@ static const struct {
 	const char *name;
 	enum verb verb;
 	enum mc_err (*run)(struct ctx *, struct err *);
+	int network;   /* talks HTTP: libcurl is set up before it runs (ping
+	                  asks with ctx_http_init when it has work) */
 } verbs[] = {
-	{ "sync",  VERB_SYNC,  verb_sync },
-	{ "ping",  VERB_PING,  verb_ping },
-	{ "dump",  VERB_DUMP,  verb_dump },
-	{ "check", VERB_CHECK, verb_check },
+	{ "sync",  VERB_SYNC,  verb_sync,  1 },
+	{ "ping",  VERB_PING,  verb_ping,  0 },
+	{ "dump",  VERB_DUMP,  verb_dump,  0 },
+	{ "check", VERB_CHECK, verb_check, 1 },
 };
 
 static const char synopsis[] =
@@ -71,24 +74,6 @@ help(void)
 	    "See moodlecord(1).\n", stdout);
 }
 
-int
-exit_status(enum mc_err kind)
-{
-	switch (kind) {
-	case MC_OK:
-	case MC_ERR_BUSY:        return EX_OK;
-	case MC_ERR_USAGE:       return EX_USAGE;
-	case MC_ERR_DATA:        return EX_DATAERR;
-	case MC_ERR_UNAVAILABLE: return EX_UNAVAILABLE;
-	case MC_ERR_IO:          return EX_IOERR;
-	case MC_ERR_TEMP:        return EX_TEMPFAIL;
-	case MC_ERR_AUTH:        return EX_NOPERM;
-	case MC_ERR_CONFIG:      return EX_CONFIG;
-	case MC_ERR_NOTFOUND:    return EX_UNAVAILABLE;
-	}
-	return EX_SOFTWARE;
-}
-
 static const struct secrets *
 secrets_of(struct ctx *c)
 {
@@ -99,11 +84,11 @@ static void
 vprint(struct ctx *c, FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
 	char *raw = xvasprintf(fmt, ap);
-	char *safe = redact(secrets_of(c), raw);
+	char *safe = secrets_redact(secrets_of(c), raw);
 
 	fprintf(f, "%s%s\n", prefix, safe);
-	free(safe);
-	free(raw);
+	secret_free(safe);
+	secret_free(raw);
 }
 
 void
@@ -151,20 +136,75 @@ fmt_local_time(time_t t, char buf[32])
 }
 
 enum mc_err
-ctx_load_config(struct ctx *c, unsigned need, struct err *e)
+ctx_open_config(struct ctx *c, unsigned need, struct err *e)
 {
 	enum mc_err rc;
 
 	if (c->cfg_loaded)
 		return MC_OK;
-	rc = config_load(&c->cfg, c->config_path, need, e);
+	rc = config_open(&c->cfg, c->config_path, need, e);
 	if (rc == MC_OK)
 		c->cfg_loaded = 1;
 	return rc;
 }
 
-int
-main(int argc, char *argv[])
+enum mc_err
+ctx_read_secrets(struct ctx *c, struct err *e)
+{
+	return config_read_secrets(&c->cfg, e);
+}
+
+enum mc_err
+ctx_load_config(struct ctx *c, unsigned need, struct err *e)
+{
+	enum mc_err rc = ctx_open_config(c, need, e);
+
+	if (rc == MC_OK)
+		rc = ctx_read_secrets(c, e);
+	return rc;
+}
+
+/* Standard output written whole: 0, or -1 when a write failed (a full
+ * disk, a closed pipe). */
+static int
+stdout_flushed(void)
+{
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
+}
+
+enum mc_err
+ctx_http_init(struct ctx *c, struct err *e)
+{
+	enum mc_err rc;
+
+	if (c->http_ready)
+		return MC_OK;
+	rc = http_global_init(e);
+	if (rc == MC_OK)
+		c->http_ready = 1;
+	return rc;
+}
+
+/* A verb run with libcurl set up first when it talks HTTP, and cleaned
+ * up after whenever it was set up. */
+static enum mc_err
+run_verb(size_t i, struct ctx *c, struct err *e)
+{
+	enum mc_err rc = MC_OK;
+
+	if (verbs[i].network)
+		rc = ctx_http_init(c, e);
+	if (rc == MC_OK)
+		rc = verbs[i].run(c, e);
+	if (c->http_ready)
+		http_global_cleanup();
+	return rc;
+}
+
+/* The options and the verb: fills c, returns the verb's index in verbs[];
+ * exits 64 on a usage error, or after --help or --version. */
+static size_t
+parse_args(int argc, char *argv[], struct ctx *c)
 {
 	static const struct option longopts[] = {
 		{ "config",  required_argument, NULL, 'c' },
@@ -176,11 +216,8 @@ main(int argc, char *argv[])
 		{ "version", no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct ctx c = { 0 };
-	struct err e = { 0 };
-	enum mc_err rc;
 	size_t i;
-	int ch, status, verbose = 0, quiet = 0;
+	int ch, verbose = 0, quiet = 0;
 	const char *vname;
 
 	opterr = 0;
@@ -192,7 +229,7 @@ main(int argc, char *argv[])
 		case 'c':
 			if (*optarg == '\0')
 				usage("-c needs a file name");
-			c.config_path = optarg;
+			c->config_path = optarg;
 			break;
 		case 'v':
 			verbose = 1;
@@ -201,17 +238,17 @@ main(int argc, char *argv[])
 			quiet = 1;
 			break;
 		case 'n':
-			c.dry_run = 1;
+			c->dry_run = 1;
 			break;
 		case 'j':
-			c.json = 1;
+			c->json = 1;
 			break;
 		case 'h':
 			help();
-			return EX_OK;
+			exit(stdout_flushed() == 0 ? EX_OK : EX_IOERR);
 		case 'V':
 			printf("moodlecord %s\n", MOODLECORD_VERSION);
-			return EX_OK;
+			exit(stdout_flushed() == 0 ? EX_OK : EX_IOERR);
 		case ':':
 			usage("option %s needs a value", argv[optind - 1]);
 			break;
@@ -223,7 +260,7 @@ main(int argc, char *argv[])
 	}
 	if (verbose && quiet)
 		usage("-v and -q cannot be used together");
-	c.verbosity = verbose ? 1 : quiet ? -1 : 0;
+	c->verbosity = verbose ? 1 : quiet ? -1 : 0;
 
 	if (optind >= argc)
 		usage("no verb given (sync, ping, dump or check)");
@@ -235,25 +272,37 @@ main(int argc, char *argv[])
 		usage("unknown verb '%s' (sync, ping, dump or check)", vname);
 	if (optind + 1 < argc)
 		usage("unexpected argument '%s' after %s", argv[optind + 1], vname);
-	if (c.dry_run && verbs[i].verb != VERB_SYNC && verbs[i].verb != VERB_PING)
+	if (c->dry_run && verbs[i].verb != VERB_SYNC && verbs[i].verb != VERB_PING)
 		usage("--dry-run is for sync and ping, not %s", vname);
-	if (c.json && verbs[i].verb != VERB_DUMP)
+	if (c->json && verbs[i].verb != VERB_DUMP)
 		usage("--json is for dump, not %s", vname);
+	return i;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ctx c = { 0 };
+	struct err e = { 0 };
+	enum mc_err rc;
+	size_t i = parse_args(argc, argv, &c);
+	const char *vname = verbs[i].name;
+	int status;
 
 	c.started = time(NULL);
-	rc = verbs[i].run(&c, &e);
+	rc = run_verb(i, &c, &e);
 	status = exit_status(rc);
 	if (rc != MC_OK && rc != MC_ERR_BUSY) {
-		char *safe = redact(secrets_of(&c), e.msg);
+		char *safe = secrets_redact(secrets_of(&c), e.msg);
 
 		fprintf(stderr, "moodlecord: %s: %s\n", vname, safe);
-		free(safe);
+		secret_free(safe);
 	} else if (rc == MC_ERR_BUSY && c.verbosity > 0) {
 		printf("%s\n", e.msg);
 	}
 	if (c.cfg_loaded)
 		config_free(&c.cfg);
-	if (fflush(stdout) != 0 && status == EX_OK)
+	if (stdout_flushed() != 0 && status == EX_OK)
 		status = EX_IOERR;
 	return status;
 }

@@ -4,7 +4,7 @@
  * Run every minute, so the path with nothing to do is kept short: config
  * (no password command: CONFIG_NEED_MOODLE is not asked; it comes before
  * the lock, which lives beside the state file the config names), lock, a
- * read-only transaction over the due window of by_start (lib/due.h), the
+ * read-only transaction over the due window of by_start (state/ping_plan.h), the
  * plan, exit.  No libcurl, no network, no write transaction.  Only a plan
  * with work in it reopens the state read-write and starts the Discord
  * client.  Each ping is claimed in LMDB before it is posted, so two runs
@@ -14,9 +14,10 @@
 
 #include "cmd.h"
 #include "discord.h"
-#include "due.h"
 #include "http.h"
 #include "lock.h"
+#include "ping_plan.h"
+#include "protocol.h"
 #include "render.h"
 #include "store.h"
 
@@ -24,7 +25,7 @@
 #define PING_LOCK_STALE 3600
 
 static void
-say_plan(struct ctx *c, const struct record_list *recs, const struct due_plan *p)
+print_plan(struct ctx *c, const struct record_list *recs, const struct ping_plan *p)
 {
 	size_t i;
 
@@ -32,24 +33,24 @@ say_plan(struct ctx *c, const struct record_list *recs, const struct due_plan *p
 		const struct record *r = &recs->v[p->v[i].rec];
 		char when[32];
 
-		out(c, "%s  %s  %s  %s%s", p->v[i].kind == DUE_DELETE ? "delete-ping" : "ping",
+		out(c, "%s  %s  %s  %s%s", p->v[i].kind == STEP_DELETE_PING ? "delete-ping" : "ping",
 		    fmt_local_time((time_t)r->ev.start, when),
 		    r->ev.course_short && *r->ev.course_short ? r->ev.course_short :
 		    r->ev.course_name ? r->ev.course_name : "",
 		    r->ev.name ? r->ev.name : "",
-		    p->v[i].kind == DUE_PING_STARTED ? "  (started)" :
+		    p->v[i].kind == STEP_PING_STARTED ? "  (started)" :
 		    p->v[i].replace ? "  (moved: replaces its ping)" : "");
 	}
 }
 
-/* Put the ping of conference id back to none, so the next run tries again. */
+/* Give up the claim on conference id, so the next run tries again; a
+ * failure to do so only delays that by PROTOCOL_STALE_CLAIM. */
 static void
-release(struct ctx *c, struct store *s, int64_t id)
+unclaim(struct ctx *c, struct store *s, int64_t id)
 {
 	struct err e = { 0 };
 
-	if (store_set_ping(s, id, PING_NONE, "", 0, &e) != MC_OK &&
-	    e.kind != MC_ERR_NOTFOUND)
+	if (protocol_ping_reopen(s, id, &e) != MC_OK && e.kind != MC_ERR_NOTFOUND)
 		warn(c, "ping: %s", e.msg);
 }
 
@@ -65,20 +66,18 @@ unping_moved(struct ctx *c, struct store *s, struct discord *d, const struct rec
 	rc = store_get(s, r->ev.id, &cur, e);
 	if (rc != MC_OK)
 		return rc;
-	if (!due_moved(&cur, c->cfg.ping_minutes) ||
+	if (!ping_plan_moved(&cur, c->cfg.ping_minutes) ||
 	    strcmp(cur.msg.ping_id, r->msg.ping_id) != 0)
 		goto event_free;
 	if (cur.msg.ping_id[0] != '\0') {
-		rc = discord_delete(d, cur.msg.ping_id, e);
-		if (rc == MC_ERR_NOTFOUND)
-			rc = MC_OK;
+		rc = discord_remove(d, cur.msg.ping_id, e);
 		if (rc != MC_OK) {
 			err_prefix(e, "the old ping message of '%s' (moved) not deleted: ",
 			    cur.ev.name);
 			goto event_free;
 		}
 	}
-	rc = store_set_ping(s, cur.ev.id, PING_NONE, "", 0, e);
+	rc = protocol_ping_reopen(s, cur.ev.id, e);
 	if (rc == MC_OK)
 		info(c, "deleted ping: %s (moved, pinged again)", cur.ev.name);
 event_free:
@@ -88,7 +87,7 @@ event_free:
 
 /* Post the ping of r: claim it, post, record the message id.  The
  * conference is read again once claimed: sync may have changed or moved
- * it since the plan was made.  A post that failed releases the claim so
+ * it since the plan was made.  A post that failed gives up the claim so
  * the next run tries again. */
 static enum mc_err
 ping_one(struct ctx *c, struct store *s, struct discord *d, const struct record *r,
@@ -99,7 +98,7 @@ ping_one(struct ctx *c, struct store *s, struct discord *d, const struct record 
 		.username = c->cfg.discord_username,
 	};
 	struct record cur = { 0 };
-	enum due_kind kind;
+	enum ping_step_kind kind;
 	char id[32] = "";
 	char *body;
 	enum mc_err rc;
@@ -113,7 +112,7 @@ ping_one(struct ctx *c, struct store *s, struct discord *d, const struct record 
 		if (rc != MC_OK)
 			return rc;
 	}
-	rc = store_ping_claim(s, r->ev.id, now, DUE_STALE_CLAIM, &won, e);
+	rc = protocol_ping_claim(s, r->ev.id, now, &won, e);
 	if (rc == MC_ERR_NOTFOUND) {
 		info(c, "ping: %s is gone from the state, skipped", r->ev.name);
 		return MC_OK;
@@ -128,11 +127,11 @@ ping_one(struct ctx *c, struct store *s, struct discord *d, const struct record 
 	if (rc == MC_ERR_NOTFOUND)
 		return MC_OK;
 	if (rc != MC_OK) {
-		release(c, s, r->ev.id);
+		unclaim(c, s, r->ev.id);
 		return rc;
 	}
-	if (!due_ping_window(&cur.ev, now, c->cfg.ping_minutes, c->cfg.meeting_minutes, &kind)) {
-		release(c, s, cur.ev.id);
+	if (!ping_plan_in_window(&cur.ev, now, c->cfg.ping_minutes, c->cfg.meeting_minutes, &kind)) {
+		unclaim(c, s, cur.ev.id);
 		info(c, "ping: %s has moved, no longer due", cur.ev.name);
 		goto event_free;
 	}
@@ -140,11 +139,11 @@ ping_one(struct ctx *c, struct store *s, struct discord *d, const struct record 
 	rc = discord_post(d, body, id, e);
 	free(body);
 	if (rc != MC_OK) {
-		release(c, s, cur.ev.id);
+		unclaim(c, s, cur.ev.id);
 		err_prefix(e, "ping of '%s' not posted (the next run tries again): ", cur.ev.name);
 		goto event_free;
 	}
-	rc = store_set_ping(s, cur.ev.id, PING_SENT, id, now, e);
+	rc = protocol_ping_sent(s, cur.ev.id, id, now, e);
 	if (rc != MC_OK) {
 		err_prefix(e, "ping of '%s' posted as %s but not recorded: ", cur.ev.name, id);
 		goto event_free;
@@ -171,19 +170,17 @@ unping_one(struct ctx *c, struct store *s, struct discord *d, const struct recor
 		return MC_OK;
 	if (rc != MC_OK)
 		return rc;
-	if (!due_unping(&cur, now, c->cfg.meeting_minutes) ||
+	if (!ping_plan_to_delete(&cur, now, c->cfg.meeting_minutes) ||
 	    strcmp(cur.msg.ping_id, r->msg.ping_id) != 0)
 		goto event_free;
 	if (cur.msg.ping_id[0] != '\0') {
-		rc = discord_delete(d, cur.msg.ping_id, e);
-		if (rc == MC_ERR_NOTFOUND)
-			rc = MC_OK;
+		rc = discord_remove(d, cur.msg.ping_id, e);
 		if (rc != MC_OK) {
 			err_prefix(e, "ping message of '%s' not deleted: ", cur.ev.name);
 			goto event_free;
 		}
 	}
-	rc = store_set_ping(s, cur.ev.id, PING_DONE, cur.msg.ping_id, now, e);
+	rc = protocol_ping_done(s, cur.ev.id, cur.msg.ping_id, now, e);
 	if (rc == MC_ERR_NOTFOUND)
 		rc = MC_OK;
 	else if (rc == MC_OK)
@@ -194,7 +191,7 @@ event_free:
 }
 
 static enum mc_err
-apply(struct ctx *c, const struct record_list *recs, const struct due_plan *p,
+run_steps(struct ctx *c, const struct record_list *recs, const struct ping_plan *p,
     struct err *e)
 {
 	const struct config *cfg = &c->cfg;
@@ -206,26 +203,24 @@ apply(struct ctx *c, const struct record_list *recs, const struct due_plan *p,
 	rc = store_open(cfg->state_path, 0, &s, e);
 	if (rc != MC_OK)
 		return rc;
-	rc = http_global_init(e);
+	rc = ctx_http_init(c, e);
 	if (rc != MC_OK)
 		goto store_close;
 	d = discord_new(cfg->webhook_url, cfg->thread_id, (long)cfg->connect_timeout,
 	    (long)cfg->timeout, (int64_t)c->started + cfg->deadline, e);
 	if (d == NULL) {
 		rc = e->kind;
-		goto http_cleanup;
+		goto store_close;
 	}
 	for (i = 0; i < p->n && rc == MC_OK; i++) {
 		const struct record *r = &recs->v[p->v[i].rec];
 
-		if (p->v[i].kind == DUE_DELETE)
+		if (p->v[i].kind == STEP_DELETE_PING)
 			rc = unping_one(c, s, d, r, e);
 		else
 			rc = ping_one(c, s, d, r, p->v[i].replace, e);
 	}
 	discord_free(d);
-http_cleanup:
-	http_global_cleanup();
 store_close:
 	store_close(s);
 	return rc;
@@ -235,7 +230,7 @@ enum mc_err
 verb_ping(struct ctx *c, struct err *e)
 {
 	struct record_list recs = { 0 };
-	struct due_plan plan = { 0 };
+	struct ping_plan plan = { 0 };
 	struct store *s = NULL;
 	struct lock *lk = NULL;
 	int64_t now = (int64_t)c->started, from, to;
@@ -244,9 +239,12 @@ verb_ping(struct ctx *c, struct err *e)
 	rc = ctx_load_config(c, CONFIG_NEED_STATE | CONFIG_NEED_DISCORD, e);
 	if (rc != MC_OK)
 		return rc;
-	rc = lock_take(c->cfg.state_path, "ping", PING_LOCK_STALE, &lk, e);
-	if (rc != MC_OK)
-		return rc;
+	/* a dry run writes nothing, not even a lock file (as sync's) */
+	if (!c->dry_run) {
+		rc = lock_take(c->cfg.state_path, "ping", PING_LOCK_STALE, &lk, e);
+		if (rc != MC_OK)
+			return rc;
+	}
 	rc = store_open(c->cfg.state_path, STORE_RDONLY, &s, e);
 	if (rc == MC_ERR_NOTFOUND) {
 		info(c, "ping: no state yet (run sync first), nothing to do");
@@ -255,19 +253,19 @@ verb_ping(struct ctx *c, struct err *e)
 	}
 	if (rc != MC_OK)
 		goto lock_release;
-	due_window(now, c->cfg.ping_minutes, c->cfg.meeting_minutes, &from, &to);
+	ping_plan_window(now, c->cfg.ping_minutes, c->cfg.meeting_minutes, &from, &to);
 	rc = store_load_window(s, from, to, &recs, e);
 	store_close(s);
 	if (rc != MC_OK)
 		goto lock_release;
-	due_plan(&recs, now, c->cfg.ping_minutes, c->cfg.meeting_minutes, &plan);
+	ping_plan_make(&recs, now, c->cfg.ping_minutes, c->cfg.meeting_minutes, &plan);
 	if (c->dry_run)
-		say_plan(c, &recs, &plan);
+		print_plan(c, &recs, &plan);
 	else if (plan.n == 0)
 		info(c, "ping: nothing to do");
 	else
-		rc = apply(c, &recs, &plan, e);
-	due_plan_free(&plan);
+		rc = run_steps(c, &recs, &plan, e);
+	ping_plan_free(&plan);
 	record_list_free(&recs);
 lock_release:
 	lock_release(lk);

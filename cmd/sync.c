@@ -1,21 +1,20 @@
 /* sync: keep the Discord channel equal to Moodle's conferences.
  *
- * lock -> Moodle fetch -> state -> diff -> apply -> meta.  A failed fetch
+ * lock -> Moodle fetch -> state -> diff -> apply.  A failed fetch
  * changes nothing: the state is opened only after it succeeded.  apply
  * commits each Discord call that succeeded to LMDB before the next call,
  * so a crash loses at most the one call in flight (a post whose answer was
  * lost is the one duplicate that can follow). */
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "diff.h"
 #include "discord.h"
-#include "due.h"
 #include "http.h"
 #include "lock.h"
 #include "moodle.h"
+#include "protocol.h"
 #include "render.h"
 #include "store.h"
 
@@ -39,19 +38,26 @@ course_of(const struct event *ev)
 	return ev->course_name ? ev->course_name : "";
 }
 
-/* The plan line: "create  2025-03-03 10:00  RM101  Lecture 3  (new)". */
-static void
-say(struct ctx *c, int always, const char *op, const struct event *ev, const char *reason)
+/* The line of one change, "create  2025-03-03 10:00  RM101  Lecture 3
+ * (new)": a new string. */
+static char *
+change_line(const char *op, const struct event *ev, const char *reason)
 {
 	char when[32];
 
 	fmt_local_time((time_t)ev->start, when);
-	if (always)
-		out(c, "%s  %s  %s  %s  (%s)", op, when, course_of(ev),
-		    ev->name ? ev->name : "", reason);
-	else
-		info(c, "%s  %s  %s  %s  (%s)", op, when, course_of(ev),
-		    ev->name ? ev->name : "", reason);
+	return xasprintf("%s  %s  %s  %s  (%s)", op, when, course_of(ev),
+	    ev->name ? ev->name : "", reason);
+}
+
+/* A change made, told with -v. */
+static void
+report_done(struct ctx *c, const char *op, const struct event *ev, const char *reason)
+{
+	char *line = change_line(op, ev, reason);
+
+	info(c, "%s", line);
+	free(line);
 }
 
 static int
@@ -77,7 +83,7 @@ post_new(struct run *r, struct record *rec, const char *body, struct err *e)
 	if (rc != MC_OK)
 		return err_prefix(e, "posting '%s': ", rec->ev.name);
 	memcpy(rec->msg.msg_id, id, sizeof rec->msg.msg_id);
-	rc = store_put_keep_ping(r->st, rec, e);
+	rc = protocol_sync_put(r->st, rec, e);
 	if (rc != MC_OK)
 		return err_prefix(e, "'%s' was posted as message %s but not recorded "
 		    "(the next sync posts it again): ", rec->ev.name, id);
@@ -93,7 +99,7 @@ do_create(struct run *r, struct diff_step *st, struct err *e)
 	free(body);
 	if (rc == MC_OK) {
 		r->created++;
-		say(r->c, 0, "create", &st->rec.ev, st->reason);
+		report_done(r->c, "create", &st->rec.ev, st->reason);
 	}
 	return rc;
 }
@@ -110,7 +116,7 @@ do_edit(struct run *r, struct diff_step *st, struct err *e)
 		rc = post_new(r, &st->rec, body, e);
 		if (rc == MC_OK) {
 			r->created++;
-			say(r->c, 0, "create", &st->rec.ev, "its message was deleted in Discord");
+			report_done(r->c, "create", &st->rec.ev, "its message was deleted in Discord");
 		}
 		free(body);
 		return rc;
@@ -118,18 +124,18 @@ do_edit(struct run *r, struct diff_step *st, struct err *e)
 	free(body);
 	if (rc != MC_OK)
 		return err_prefix(e, "editing '%s': ", st->rec.ev.name);
-	rc = store_put_keep_ping(r->st, &st->rec, e);
+	rc = protocol_sync_put(r->st, &st->rec, e);
 	if (rc != MC_OK)
 		return rc;
 	r->edited++;
-	say(r->c, 0, "edit", &st->rec.ev, st->reason);
+	report_done(r->c, "edit", &st->rec.ev, st->reason);
 	return MC_OK;
 }
 
 /* Delete the conference message, then its ping message, then the record;
  * each step committed before the next call.  A message already gone
  * counts as deleted.  A ping run posting the ping meanwhile keeps the
- * record (store_remove_unless_pinging): the next sync deletes that ping. */
+ * record (protocol_sync_remove): the next sync deletes that ping. */
 static enum mc_err
 do_delete(struct run *r, struct diff_step *st, struct err *e)
 {
@@ -144,14 +150,14 @@ do_delete(struct run *r, struct diff_step *st, struct err *e)
 	if (rc != MC_OK)
 		return rc;
 	if (cur.msg.msg_id[0] != '\0') {
-		rc = discord_delete(r->d, cur.msg.msg_id, e);
-		if (rc != MC_OK && rc != MC_ERR_NOTFOUND) {
+		rc = discord_remove(r->d, cur.msg.msg_id, e);
+		if (rc != MC_OK) {
 			err_prefix(e, "deleting '%s': ", cur.ev.name);
 			goto cur_free;
 		}
 		if (cur.msg.ping_id[0] != '\0') {
 			cur.msg.msg_id[0] = '\0';
-			rc = store_put_keep_ping(r->st, &cur, e);
+			rc = protocol_sync_put(r->st, &cur, e);
 			if (rc != MC_OK)
 				goto cur_free;
 		}
@@ -162,18 +168,18 @@ do_delete(struct run *r, struct diff_step *st, struct err *e)
 			    "the next sync carries on");
 			goto cur_free;
 		}
-		rc = discord_delete(r->d, cur.msg.ping_id, e);
-		if (rc != MC_OK && rc != MC_ERR_NOTFOUND) {
+		rc = discord_remove(r->d, cur.msg.ping_id, e);
+		if (rc != MC_OK) {
 			err_prefix(e, "deleting the ping message of '%s': ", cur.ev.name);
 			goto cur_free;
 		}
 	}
-	rc = store_remove_unless_pinging(r->st, cur.ev.id, cur.msg.ping_id, (int64_t)time(NULL),
-	    DUE_STALE_CLAIM, &removed, e);
+	rc = protocol_sync_remove(r->st, cur.ev.id, cur.msg.ping_id, (int64_t)time(NULL),
+	    &removed, e);
 	if (rc != MC_OK)
 		goto cur_free;
 	r->deleted++;
-	say(r->c, 0, "delete", &st->rec.ev, st->reason);
+	report_done(r->c, "delete", &st->rec.ev, st->reason);
 cur_free:
 	event_free(&cur.ev);
 	return rc;
@@ -183,7 +189,7 @@ cur_free:
  * written whole (the old ping id goes too); otherwise a ping run's claim
  * made meanwhile is kept, and so is a record whose ping is being posted. */
 static enum mc_err
-apply_quiet(struct run *r, struct diff_plan *p, int webhook_changed, struct err *e)
+apply_state_steps(struct run *r, struct diff_plan *p, int webhook_changed, struct err *e)
 {
 	enum mc_err rc = MC_OK;
 	size_t i;
@@ -195,12 +201,12 @@ apply_quiet(struct run *r, struct diff_plan *p, int webhook_changed, struct err 
 		if (st->op == DIFF_FORGET && webhook_changed)
 			rc = store_remove(r->st, st->rec.ev.id, e);
 		else if (st->op == DIFF_FORGET)
-			rc = store_remove_unless_pinging(r->st, st->rec.ev.id, "", (int64_t)time(NULL),
-			    DUE_STALE_CLAIM, &removed, e);
+			rc = protocol_sync_remove(r->st, st->rec.ev.id, "", (int64_t)time(NULL),
+			    &removed, e);
 		else if (st->op == DIFF_KEEP && webhook_changed)
 			rc = store_put(r->st, &st->rec, e);
 		else if (st->op == DIFF_KEEP)
-			rc = store_put_keep_ping(r->st, &st->rec, e);
+			rc = protocol_sync_put(r->st, &st->rec, e);
 	}
 	return rc;
 }
@@ -247,9 +253,15 @@ print_plan(struct ctx *c, const struct diff_plan *p)
 {
 	size_t i;
 
-	for (i = 0; i < p->n; i++)
-		if (is_call(p->v[i].op))
-			say(c, 1, diff_op_name(p->v[i].op), &p->v[i].rec.ev, p->v[i].reason);
+	for (i = 0; i < p->n; i++) {
+		char *line;
+
+		if (!is_call(p->v[i].op))
+			continue;
+		line = change_line(diff_op_name(p->v[i].op), &p->v[i].rec.ev, p->v[i].reason);
+		out(c, "%s", line);
+		free(line);
+	}
 	out(c, "%zu to create, %zu to edit, %zu to delete", p->ncreate, p->nedit, p->ndelete);
 }
 
@@ -287,7 +299,7 @@ open_state(struct ctx *c, struct store **st, struct record_list *prev, char **ho
 		return rc;
 	rc = store_check_site(*st, c->cfg.moodle_url, e);
 	if (rc == MC_OK)
-		rc = store_meta_get(*st, "webhook_id", hook, e);
+		rc = store_webhook_get(*st, hook, e);
 	if (rc == MC_OK)
 		rc = store_load_all(*st, prev, e);
 	if (rc != MC_OK) {
@@ -310,7 +322,7 @@ sync_with(struct ctx *c, struct http *h, struct err *e)
 	struct diff_plan plan = { 0 };
 	struct diff_settings set = { 0 };
 	struct run r = { 0 };
-	char *hook = NULL, *stamp;
+	char *hook = NULL;
 	int64_t now = (int64_t)c->started;
 	enum mc_err rc;
 
@@ -346,21 +358,11 @@ sync_with(struct ctx *c, struct http *h, struct err *e)
 		goto plan_free;
 	}
 
-	rc = apply_quiet(&r, &plan, set.webhook_changed, e);
+	rc = apply_state_steps(&r, &plan, set.webhook_changed, e);
 	if (rc == MC_OK && (hook == NULL || set.webhook_changed))
-		rc = store_meta_put(r.st, "webhook_id", discord_webhook_id(r.d), e);
+		rc = store_webhook_put(r.st, discord_webhook_id(r.d), e);
 	if (rc == MC_OK)
 		rc = apply_calls(&r, &plan, e);
-	if (rc == MC_OK || rc == MC_ERR_DATA) {
-		struct err e2 = { 0 };
-
-		stamp = xasprintf("%" PRId64, now);
-		if (store_meta_put(r.st, "last_sync", stamp, &e2) != MC_OK) {
-			*e = e2;
-			rc = e2.kind;
-		}
-		free(stamp);
-	}
 	info(c, "%zu created, %zu edited, %zu deleted", r.created, r.edited, r.deleted);
 
 plan_free:
@@ -384,30 +386,23 @@ verb_sync(struct ctx *c, struct err *e)
 	struct http *h;
 	enum mc_err rc;
 
-	/* a dry run writes nothing, not even a lock file */
+	rc = ctx_open_config(c, CONFIG_NEED_MOODLE | CONFIG_NEED_DISCORD, e);
+	if (rc != MC_OK)
+		return rc;
+	/* The lock (its path is in the config) before the secrets: a run
+	 * that finds another busy must not run password_command.  A dry run
+	 * writes nothing, not even a lock file. */
 	if (!c->dry_run) {
-		/* The lock first (its path is in the config), then the
-		 * secrets: a run that finds another busy must not run
-		 * password_command. */
-		rc = ctx_load_config(c, CONFIG_NEED_STATE, e);
-		if (rc != MC_OK)
-			return rc;
 		rc = lock_take(c->cfg.state_path, "sync", SYNC_LOCK_STALE, &lk, e);
 		if (rc != MC_OK)
 			return rc;
-		config_free(&c->cfg);
-		c->cfg_loaded = 0;
 	}
-	rc = ctx_load_config(c, CONFIG_NEED_MOODLE | CONFIG_NEED_DISCORD, e);
-	if (rc != MC_OK)
-		goto lock_release;
-	rc = http_global_init(e);
+	rc = ctx_read_secrets(c, e);
 	if (rc != MC_OK)
 		goto lock_release;
 	h = http_new((long)c->cfg.connect_timeout, (long)c->cfg.timeout, 0);
 	rc = sync_with(c, h, e);
 	http_free(h);
-	http_global_cleanup();
 lock_release:
 	lock_release(lk);
 	return rc;

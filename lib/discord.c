@@ -8,6 +8,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include "secret.h"
+#include "url.h"
+
 #define DISCORD_API "https://discord.com/api/v10/webhooks/"
 #define USER_AGENT "DiscordBot (https://github.com/moodlecord/moodlecord, " MOODLECORD_VERSION ")"
 #define URL_HELP "a webhook URL looks like https://discord.com/api/webhooks/ID/TOKEN " \
@@ -19,9 +22,10 @@ enum {
 	BACKOFF_US = 500000   /* first backoff; doubles                       */
 };
 
-enum op { OP_POST, OP_EDIT, OP_DELETE, OP_GET };
+/* The kinds of request, which decide what may be retried. */
+enum request { REQ_POST, REQ_EDIT, REQ_DELETE, REQ_GET };
 
-static const char *const op_name[] = { "post", "edit", "delete", "get webhook" };
+static const char *const request_name[] = { "post", "edit", "delete", "get webhook" };
 
 struct discord {
 	struct http *http;
@@ -52,17 +56,6 @@ wall_us(void)
 }
 
 static int
-all_digits(const char *s, size_t min, size_t max)
-{
-	size_t n;
-
-	for (n = 0; s[n]; n++)
-		if (s[n] < '0' || s[n] > '9')
-			return 0;
-	return n >= min && n <= max;
-}
-
-static int
 all_digits_n(const char *s, size_t n)
 {
 	size_t i;
@@ -86,30 +79,6 @@ static enum mc_err
 url_bad(struct err *e, const char *why)
 {
 	return err_set(e, MC_ERR_CONFIG, "the Discord webhook URL %s; " URL_HELP, why);
-}
-
-static int
-is_loopback(const char *host, size_t n)
-{
-	size_t i, parts = 0, digits = 0;
-
-	if ((n == 9 && strncasecmp(host, "localhost", 9) == 0) || (n == 5 && strncmp(host, "[::1]", 5) == 0))
-		return 1;
-	if (n < 7 || strncmp(host, "127.", 4) != 0)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (host[i] == '.') {
-			if (digits == 0)
-				return 0;
-			parts++;
-			digits = 0;
-		} else if (host[i] >= '0' && host[i] <= '9' && digits < 3) {
-			digits++;
-		} else {
-			return 0;
-		}
-	}
-	return parts == 3 && digits > 0;
 }
 
 static int
@@ -144,28 +113,22 @@ query_thread(const char *q, size_t n)
 	return NULL;
 }
 
-enum mc_err
-discord_url_parse(const char *url, struct discord_url *out, struct err *e)
-{
-	const char *p, *end, *auth, *auth_end, *path, *host_end, *q, *tok, *id;
-	size_t n, host_n;
-	int https, loopback;
-	char *trimmed;
-	enum mc_err rc = MC_OK;
+/* The parts of a webhook URL while it is taken apart. */
+struct url_parts {
+	const char *path;       /* just after the authority                   */
+	const char *end;        /* end of the path, trailing slashes cut      */
+	const char *id, *tok;   /* the ID and TOKEN segments                  */
+	int loopback;
+};
 
-	memset(out, 0, sizeof *out);
-	if (url == NULL)
-		return url_bad(e, "is missing");
-	while (*url == ' ' || *url == '\t' || *url == '\n' || *url == '\r')
-		url++;
-	n = strlen(url);
-	while (n > 0 && (url[n - 1] == ' ' || url[n - 1] == '\t' || url[n - 1] == '\n' || url[n - 1] == '\r'))
-		n--;
-	if (n == 0)
-		return url_bad(e, "is empty");
-	trimmed = xstrndup(url, n);
-	p = trimmed;
-	end = p + n;
+/* Scheme, host and port: a Discord host over https (port 443 at most
+ * written out), or any loopback host. */
+static enum mc_err
+parse_authority(const char *p, struct url_parts *u, struct err *e)
+{
+	const char *auth, *auth_end, *host_end;
+	size_t host_n;
+	int https;
 
 	if (strncasecmp(p, "https://", 8) == 0) {
 		https = 1;
@@ -174,14 +137,11 @@ discord_url_parse(const char *url, struct discord_url *out, struct err *e)
 		https = 0;
 		auth = p + 7;
 	} else {
-		rc = url_bad(e, "does not start with https://");
-		goto trimmed_free;
+		return url_bad(e, "does not start with https://");
 	}
 	auth_end = auth + strcspn(auth, "/?#");
-	if (memchr(auth, '@', (size_t)(auth_end - auth)) != NULL) {
-		rc = url_bad(e, "holds a user name or password");
-		goto trimmed_free;
-	}
+	if (memchr(auth, '@', (size_t)(auth_end - auth)) != NULL)
+		return url_bad(e, "holds a user name or password");
 	if (*auth == '[') {
 		host_end = memchr(auth, ']', (size_t)(auth_end - auth));
 		host_end = host_end ? host_end + 1 : auth_end;
@@ -192,111 +152,120 @@ discord_url_parse(const char *url, struct discord_url *out, struct err *e)
 	}
 	host_n = (size_t)(host_end - auth);
 	if (host_n == 0 || (host_end < auth_end &&
-	    (*host_end != ':' || !all_digits_n(host_end + 1, (size_t)(auth_end - host_end - 1))))) {
-		rc = url_bad(e, "has a malformed host or port");
-		goto trimmed_free;
-	}
-	loopback = is_loopback(auth, host_n);
-	if (!loopback) {
-		if (!discord_host(auth, host_n)) {
-			rc = url_bad(e, "is not on discord.com");
-			goto trimmed_free;
-		}
-		if (!https) {
-			rc = url_bad(e, "does not start with https://");
-			goto trimmed_free;
-		}
-		if (host_end < auth_end && !(auth_end - host_end == 4 && strncmp(host_end, ":443", 4) == 0)) {
-			rc = url_bad(e, "names a port Discord does not use");
-			goto trimmed_free;
-		}
-	}
+	    (*host_end != ':' || !all_digits_n(host_end + 1, (size_t)(auth_end - host_end - 1)))))
+		return url_bad(e, "has a malformed host or port");
+	u->loopback = url_is_loopback(auth, host_n);
+	u->path = auth_end;
+	if (u->loopback)
+		return MC_OK;
+	if (!discord_host(auth, host_n))
+		return url_bad(e, "is not on discord.com");
+	if (!https)
+		return url_bad(e, "does not start with https://");
+	if (host_end < auth_end && !(auth_end - host_end == 4 && strncmp(host_end, ":443", 4) == 0))
+		return url_bad(e, "names a port Discord does not use");
+	return MC_OK;
+}
 
-	/* The path, without query, fragment and trailing slashes. */
-	path = auth_end;
-	q = path + strcspn(path, "?#");
-	if (*q == '?') {
-		const char *qe = q + 1 + strcspn(q + 1, "#");
+/* .../webhooks/ID/TOKEN at the end of the path; before /webhooks only
+ * nothing, /api or /api/vN (any path on a loopback host). */
+static enum mc_err
+parse_path(struct url_parts *u, struct err *e)
+{
+	const char *path = u->path, *tok = u->end, *id, *p;
+	size_t before;
 
-		out->thread_id = query_thread(q + 1, (size_t)(qe - q - 1));
-	}
-	end = q;
-	while (end > path && end[-1] == '/')
-		end--;
-
-	/* .../webhooks/ID/TOKEN at the end. */
-	tok = end;
 	while (tok > path && tok[-1] != '/')
 		tok--;
 	id = tok > path ? tok - 1 : path;
 	while (id > path && id[-1] != '/')
 		id--;
-	if (tok == end || id >= tok || id - path < 10 || strncmp(id - 10, "/webhooks/", 10) != 0) {
-		rc = url_bad(e, "does not end in /webhooks/ID/TOKEN");
-		goto trimmed_free;
-	}
-	if ((size_t)(tok - 1 - id) < 17 || (size_t)(tok - 1 - id) > 20) {
-		rc = url_bad(e, "has a webhook ID that is not 17 to 20 digits");
-		goto trimmed_free;
-	}
-	memcpy(out->id, id, (size_t)(tok - 1 - id));
-	out->id[tok - 1 - id] = '\0';
-	if (!all_digits(out->id, 17, 20)) {
-		rc = url_bad(e, "has a webhook ID that is not 17 to 20 digits");
-		goto trimmed_free;
-	}
-	for (p = tok; p < end; p++) {
-		if (!token_char(*p)) {
-			rc = url_bad(e, "has a token with characters a webhook token never has");
-			goto trimmed_free;
-		}
-	}
-	if (end - tok > 200) {
-		rc = url_bad(e, "has a token far longer than Discord's");
-		goto trimmed_free;
-	}
-	if (!loopback) {
-		size_t before = (size_t)(id - 10 - path);
-		const char *pre = path;
+	if (tok == u->end || id >= tok || id - path < 10 || strncmp(id - 10, "/webhooks/", 10) != 0)
+		return url_bad(e, "does not end in /webhooks/ID/TOKEN");
+	u->id = id;
+	u->tok = tok;
+	if ((size_t)(tok - 1 - id) > 20 || !all_digits_n(id, (size_t)(tok - 1 - id)) ||
+	    (size_t)(tok - 1 - id) < 17)
+		return url_bad(e, "has a webhook ID that is not 17 to 20 digits");
+	for (p = tok; p < u->end; p++)
+		if (!token_char(*p))
+			return url_bad(e, "has a token with characters a webhook token never has");
+	if (u->end - tok > 200)
+		return url_bad(e, "has a token far longer than Discord's");
+	before = (size_t)(id - 10 - path);
+	if (!u->loopback && !(before == 0 || (before == 4 && strncmp(path, "/api", 4) == 0) ||
+	    (before >= 7 && strncmp(path, "/api/v", 6) == 0 && all_digits_n(path + 6, before - 6))))
+		return url_bad(e, "has an unexpected path");
+	return MC_OK;
+}
 
-		/* Before /webhooks: nothing, /api or /api/vN. */
-		if (!(before == 0 || (before == 4 && strncmp(pre, "/api", 4) == 0) ||
-		    (before >= 7 && strncmp(pre, "/api/v", 6) == 0 &&
-		    all_digits_n(pre + 6, before - 6)))) {
-			rc = url_bad(e, "has an unexpected path");
-			goto trimmed_free;
-		}
+/* url without the blanks around it (a pasted line): a new string. */
+static char *
+trim_blanks(const char *url)
+{
+	static const char blanks[] = " \t\n\r";
+	size_t n;
+
+	url += strspn(url, blanks);
+	n = strlen(url);
+	while (n > 0 && strchr(blanks, url[n - 1]) != NULL)
+		n--;
+	return xstrndup(url, n);
+}
+
+enum mc_err
+discord_url_parse(const char *url, struct discord_url *out, struct err *e)
+{
+	struct url_parts u = { 0 };
+	const char *q;
+	char *trimmed;
+	enum mc_err rc;
+
+	memset(out, 0, sizeof *out);
+	if (url == NULL)
+		return url_bad(e, "is missing");
+	trimmed = trim_blanks(url);
+	if (*trimmed == '\0') {
+		rc = url_bad(e, "is empty");
+		goto trimmed_free;
 	}
-	out->token = xstrndup(tok, (size_t)(end - tok));
-	if (loopback)
-		out->base = xstrndup(trimmed, (size_t)(end - trimmed));
-	else
-		out->base = xasprintf(DISCORD_API "%s/%s", out->id, out->token);
-	if (out->thread_id != NULL && !all_digits(out->thread_id, 1, 20)) {
+	rc = parse_authority(trimmed, &u, e);
+	if (rc != MC_OK)
+		goto trimmed_free;
+	/* The path, without query, fragment and trailing slashes. */
+	q = u.path + strcspn(u.path, "?#");
+	if (*q == '?')
+		out->thread_id = query_thread(q + 1, strcspn(q + 1, "#"));
+	u.end = u.path + url_trim_slashes(u.path, (size_t)(q - u.path));
+	rc = parse_path(&u, e);
+	if (rc != MC_OK)
+		goto trimmed_free;
+	if (out->thread_id != NULL && !snowflake_valid(out->thread_id)) {
 		rc = url_bad(e, "has a thread_id that is not a Discord id");
 		goto trimmed_free;
 	}
+	memcpy(out->id, u.id, (size_t)(u.tok - 1 - u.id));
+	out->id[u.tok - 1 - u.id] = '\0';
+	out->token = xstrndup(u.tok, (size_t)(u.end - u.tok));
+	if (u.loopback)
+		out->base = xstrndup(trimmed, (size_t)(u.end - trimmed));
+	else
+		out->base = xasprintf(DISCORD_API "%s/%s", out->id, out->token);
 trimmed_free:
-	if (rc != MC_OK) {
+	if (rc != MC_OK)
 		discord_url_free(out);
-		memset(out->id, 0, sizeof out->id);
-	}
-	memset(trimmed, 0, n);
-	free(trimmed);
+	secret_free(trimmed);
 	return rc;
 }
 
 void
 discord_url_free(struct discord_url *u)
 {
-	if (u->token != NULL)
-		memset(u->token, 0, strlen(u->token));
-	if (u->base != NULL)
-		memset(u->base, 0, strlen(u->base));
-	free(u->token);
-	free(u->base);
+	secret_free(u->token);
+	secret_free(u->base);
 	free(u->thread_id);
 	u->token = u->base = u->thread_id = NULL;
+	secret_wipe(u->id, sizeof u->id);
 }
 
 /* --- rate limits --- */
@@ -454,7 +423,7 @@ errors_path(json_object *node, struct buf *path, struct buf *out, int *left)
 
 /* Classify an answer that is not 2xx, 429 or 5xx. */
 static enum mc_err
-classify(enum op op, const char *msg_id, const struct http_response *r, struct err *e)
+classify(enum request kind, const char *msg_id, const struct http_response *r, struct err *e)
 {
 	json_object *o = NULL, *v;
 	int code = -1;
@@ -469,7 +438,7 @@ classify(enum op op, const char *msg_id, const struct http_response *r, struct e
 		if (json_object_object_get_ex(o, "message", &v) && json_object_is_type(v, json_type_string))
 			message = json_object_get_string(v);
 	}
-	if (r->status == 404 && code == 10008 && (op == OP_EDIT || op == OP_DELETE)) {
+	if (r->status == 404 && code == 10008 && (kind == REQ_EDIT || kind == REQ_DELETE)) {
 		rc = err_set(e, MC_ERR_NOTFOUND, "Discord message %s is gone (deleted in Discord)", msg_id);
 	} else if (r->status == 404 && code == 10015) {
 		rc = err_set(e, MC_ERR_CONFIG, "the webhook was deleted in Discord (10015 Unknown Webhook): "
@@ -484,23 +453,23 @@ classify(enum op op, const char *msg_id, const struct http_response *r, struct e
 	} else if (r->status == 404) {
 		rc = err_set(e, MC_ERR_CONFIG, "Discord answered 404 (%d %s) to the %s: "
 		    "check [discord] webhook_url and thread_id", code, *message ? message : "Not Found",
-		    op_name[op]);
+		    request_name[kind]);
 	} else if (r->status == 403) {
 		rc = err_set(e, MC_ERR_CONFIG, "Discord refused the %s (403, %d %s): the webhook may not "
 		    "post there; check the channel's permissions, and [discord] thread_id (an archived "
-		    "or locked thread)", op_name[op], code, *message ? message : "Forbidden");
+		    "or locked thread)", request_name[kind], code, *message ? message : "Forbidden");
 	} else if (r->status == 400) {
 		struct buf path = { 0 }, what = { 0 };
 		int left = 3;
 
 		if (json_object_object_get_ex(o, "errors", &v))
 			errors_path(v, &path, &what, &left);
-		rc = err_set(e, MC_ERR_DATA, "Discord refused the %s (400, %d %s)%s%s", op_name[op], code,
+		rc = err_set(e, MC_ERR_DATA, "Discord refused the %s (400, %d %s)%s%s", request_name[kind], code,
 		    *message ? message : "Bad Request", what.len ? ": " : "", what.len ? what.data : "");
 		buf_free(&path);
 		buf_free(&what);
 	} else {
-		rc = err_set(e, MC_ERR_DATA, "Discord answered the %s with HTTP %ld%s%s", op_name[op],
+		rc = err_set(e, MC_ERR_DATA, "Discord answered the %s with HTTP %ld%s%s", request_name[kind],
 		    r->status, *message ? ": " : "", message);
 	}
 	json_object_put(o);
@@ -508,10 +477,10 @@ classify(enum op op, const char *msg_id, const struct http_response *r, struct e
 }
 
 /* Send one request, waiting for the bucket, waiting out 429s and retrying
- * what op allows.  MC_OK with resp filled when a final answer came (the
+ * what the kind allows.  MC_OK with resp filled when a final answer came (the
  * caller judges its status, which is never 429 or 5xx). */
 static enum mc_err
-call(struct discord *d, enum op op, const char *method, const char *url, const char *body,
+send_request(struct discord *d, enum request kind, const char *method, const char *url, const char *body,
     struct http_response *resp, struct err *e)
 {
 	struct http_request req = { 0 };
@@ -528,21 +497,21 @@ call(struct discord *d, enum op op, const char *method, const char *url, const c
 	req.content_type = body ? "application/json" : NULL;
 	req.user_agent = USER_AGENT;
 	/* A post has no idempotency key: never let libcurl resend it. */
-	req.fresh = op == OP_POST;
+	req.fresh = kind == REQ_POST;
 	for (;;) {
 		rc = wait_until(d, d->next_ok, "Discord's rate limit", e);
 		if (rc != MC_OK)
 			return rc;
 		if (wall_us() >= deadline_us(d))
 			return err_set(e, MC_ERR_TEMP, "run deadline reached before the Discord %s; "
-			    "the next run carries on", op_name[op]);
+			    "the next run carries on", request_name[kind]);
 		rc = http_send(d->http, &req, resp, &fail, e);
 		if (rc != MC_OK) {
-			char *safe = redact(&d->secrets, e->msg);
+			char *safe = secrets_redact(&d->secrets, e->msg);
 			int retry = fail == HTTP_FAIL_CONNECT ||
-			    (op != OP_POST && (fail == HTTP_FAIL_TIMEOUT || fail == HTTP_FAIL_LOST));
+			    (kind != REQ_POST && (fail == HTTP_FAIL_TIMEOUT || fail == HTTP_FAIL_LOST));
 
-			err_set(e, rc, "Discord %s: %s", op_name[op], safe);
+			err_set(e, rc, "Discord %s: %s", request_name[kind], safe);
 			free(safe);
 			if (retry && ++tries < TRIES) {
 				rc = wait_until(d, mono_us() + backoff, "a retry", e);
@@ -551,7 +520,7 @@ call(struct discord *d, enum op op, const char *method, const char *url, const c
 				backoff *= 2;
 				continue;
 			}
-			if (op == OP_POST && (fail == HTTP_FAIL_TIMEOUT || fail == HTTP_FAIL_LOST))
+			if (kind == REQ_POST && (fail == HTTP_FAIL_TIMEOUT || fail == HTTP_FAIL_LOST))
 				err_prefix(e, "the post may or may not have reached Discord: ");
 			return e->kind;
 		}
@@ -567,7 +536,7 @@ call(struct discord *d, enum op op, const char *method, const char *url, const c
 				    "(a ban after too many refused calls); run again later, in an hour or more");
 			if (++n429 > MAX_429)
 				return err_set(e, MC_ERR_TEMP, "Discord kept answering 429 (rate limited) to the %s; "
-				    "the next run carries on", op_name[op]);
+				    "the next run carries on", request_name[kind]);
 			/* One client talks to one webhook: a global limit and
 			 * the bucket's limit both hold back every next call. */
 			if (mono_us() + wait > d->next_ok)
@@ -579,7 +548,7 @@ call(struct discord *d, enum op op, const char *method, const char *url, const c
 			int64_t ra = discord_parse_seconds(resp->retry_after);
 
 			http_response_free(resp);
-			if (op != OP_POST && ++tries < TRIES) {
+			if (kind != REQ_POST && ++tries < TRIES) {
 				rc = wait_until(d, mono_us() + (ra > backoff && ra < 60000000 ? ra : backoff), "a retry", e);
 				if (rc != MC_OK)
 					return rc;
@@ -587,7 +556,7 @@ call(struct discord *d, enum op op, const char *method, const char *url, const c
 				continue;
 			}
 			return err_set(e, MC_ERR_UNAVAILABLE, "Discord answered the %s with HTTP %ld%s; "
-			    "try again later", op_name[op], status, op == OP_POST ? "" : " three times");
+			    "try again later", request_name[kind], status, kind == REQ_POST ? "" : " three times");
 		}
 		return MC_OK;
 	}
@@ -621,7 +590,7 @@ discord_new(const char *webhook_url, const char *thread_id, long connect_timeout
 	if (discord_url_parse(webhook_url, &u, e) != MC_OK)
 		return NULL;
 	if (thread_id != NULL && *thread_id != '\0') {
-		if (!all_digits(thread_id, 1, 20)) {
+		if (!snowflake_valid(thread_id)) {
 			discord_url_free(&u);
 			err_set(e, MC_ERR_CONFIG, "[discord] thread_id must be a Discord id (digits): "
 			    "right-click the thread > Copy Thread ID");
@@ -636,8 +605,7 @@ discord_new(const char *webhook_url, const char *thread_id, long connect_timeout
 	d->base = u.base;
 	d->thread_id = u.thread_id;
 	secrets_add(&d->secrets, u.token);
-	memset(u.token, 0, strlen(u.token));
-	free(u.token);
+	secret_free(u.token);
 	d->deadline = deadline;
 	return d;
 }
@@ -651,7 +619,7 @@ discord_webhook_id(const struct discord *d)
 static enum mc_err
 check_msg_id(const char *msg_id, struct err *e)
 {
-	if (msg_id == NULL || !all_digits(msg_id, 1, 20))
+	if (msg_id == NULL || !snowflake_valid(msg_id))
 		return err_set(e, MC_ERR_DATA, "'%s' is not a Discord message id", msg_id ? msg_id : "");
 	return MC_OK;
 }
@@ -665,17 +633,17 @@ discord_post(struct discord *d, const char *body, char id_out[32], struct err *e
 	enum mc_err rc;
 
 	id_out[0] = '\0';
-	rc = call(d, OP_POST, "POST", url, body, &r, e);
+	rc = send_request(d, REQ_POST, "POST", url, body, &r, e);
 	free(url);
 	if (rc != MC_OK)
 		return rc;
 	if (r.status < 200 || r.status > 299) {
-		rc = classify(OP_POST, NULL, &r, e);
+		rc = classify(REQ_POST, NULL, &r, e);
 		goto resp_free;
 	}
 	o = json_tokener_parse(r.body ? r.body : "");
 	if (o == NULL || !json_object_object_get_ex(o, "id", &v) || !json_object_is_type(v, json_type_string) ||
-	    !all_digits(json_object_get_string(v), 1, 31)) {
+	    !snowflake_valid(json_object_get_string(v))) {
 		rc = err_set(e, MC_ERR_DATA, "Discord answered the post (HTTP %ld) without a message id; "
 		    "the message may be in the channel without moodlecord knowing it", r.status);
 		goto json_put;
@@ -690,7 +658,7 @@ resp_free:
 
 /* PATCH or DELETE one message: both are safe to retry (call() does). */
 static enum mc_err
-message_call(struct discord *d, enum op op, const char *method, const char *msg_id,
+message_call(struct discord *d, enum request kind, const char *method, const char *msg_id,
     const char *body, struct err *e)
 {
 	struct http_response r;
@@ -702,12 +670,12 @@ message_call(struct discord *d, enum op op, const char *method, const char *msg_
 	tail = xasprintf("/messages/%s", msg_id);
 	url = url_for(d, tail, 0);
 	free(tail);
-	rc = call(d, op, method, url, body, &r, e);
+	rc = send_request(d, kind, method, url, body, &r, e);
 	free(url);
 	if (rc != MC_OK)
 		return rc;
 	if (r.status < 200 || r.status > 299)
-		rc = classify(op, msg_id, &r, e);
+		rc = classify(kind, msg_id, &r, e);
 	http_response_free(&r);
 	return rc;
 }
@@ -715,13 +683,21 @@ message_call(struct discord *d, enum op op, const char *method, const char *msg_
 enum mc_err
 discord_edit(struct discord *d, const char *msg_id, const char *body, struct err *e)
 {
-	return message_call(d, OP_EDIT, "PATCH", msg_id, body, e);
+	return message_call(d, REQ_EDIT, "PATCH", msg_id, body, e);
 }
 
 enum mc_err
 discord_delete(struct discord *d, const char *msg_id, struct err *e)
 {
-	return message_call(d, OP_DELETE, "DELETE", msg_id, NULL, e);
+	return message_call(d, REQ_DELETE, "DELETE", msg_id, NULL, e);
+}
+
+enum mc_err
+discord_remove(struct discord *d, const char *msg_id, struct err *e)
+{
+	enum mc_err rc = discord_delete(d, msg_id, e);
+
+	return rc == MC_ERR_NOTFOUND ? MC_OK : rc;
 }
 
 enum mc_err
@@ -735,12 +711,12 @@ discord_get_webhook(struct discord *d, char **name, char **channel_id, struct er
 	*name = *channel_id = NULL;
 	/* The webhook itself is never in a thread: no thread_id here. */
 	url = xstrdup(d->base);
-	rc = call(d, OP_GET, "GET", url, NULL, &r, e);
+	rc = send_request(d, REQ_GET, "GET", url, NULL, &r, e);
 	free(url);
 	if (rc != MC_OK)
 		return rc;
 	if (r.status < 200 || r.status > 299) {
-		rc = classify(OP_GET, NULL, &r, e);
+		rc = classify(REQ_GET, NULL, &r, e);
 		goto resp_free;
 	}
 	o = json_tokener_parse(r.body ? r.body : "");
@@ -765,9 +741,7 @@ discord_free(struct discord *d)
 	if (d == NULL)
 		return;
 	http_free(d->http);
-	if (d->base != NULL)
-		memset(d->base, 0, strlen(d->base));
-	free(d->base);
+	secret_free(d->base);
 	free(d->thread_id);
 	secrets_free(&d->secrets);
 	free(d);

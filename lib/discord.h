@@ -1,4 +1,19 @@
-/* discord: the webhook client (api/discord.md).
+/* discord: the webhook client.
+ *
+ * What Discord does, as this module relies on it: POST
+ * /webhooks/ID/TOKEN?wait=true answers the new message (its "id"); PATCH
+ * and DELETE /webhooks/ID/TOKEN/messages/MSG edit and delete one;
+ * ?thread_id=T directs any of them into a thread; GET /webhooks/ID/TOKEN
+ * answers the webhook (name, channel_id).  Errors are JSON {"code",
+ * "message", "errors"?}: 404 with 10008 a message gone, 10015 the webhook
+ * deleted, 10003 an unknown channel or thread; 401 a wrong token; 403 no
+ * permission (an archived or locked thread); 400 a body refused, the
+ * "errors" tree naming the field.  Every answer carries X-RateLimit-*
+ * headers (Limit, Remaining, Reset, Reset-After in seconds with
+ * fractions, Bucket, Scope, Global); a 429 carries retry_after (seconds)
+ * in its body and Retry-After; a 429 without those headers, with code 0
+ * or the text "error code: 1015" is a ban of the address, not a limit.
+ * Ids are snowflakes (url.h).
  *
  * One struct discord per run and webhook.  It paces itself by the
  * rate-limit headers of every answer (when X-RateLimit-Remaining reaches 0
@@ -52,6 +67,11 @@ enum mc_err discord_edit(struct discord *d, const char *msg_id, const char *body
 /* Delete message msg_id.  MC_ERR_NOTFOUND when it was already gone
  * (10008); errors and retries as discord_edit. */
 enum mc_err discord_delete(struct discord *d, const char *msg_id, struct err *e);
+
+/* Delete message msg_id where a message already gone (deleted in Discord)
+ * counts as deleted: MC_OK then.  The rule every cleanup follows; errors
+ * and retries as discord_delete. */
+enum mc_err discord_remove(struct discord *d, const char *msg_id, struct err *e);
 
 /* The webhook's name and channel id (new strings, caller frees); posts
  * nothing.  Errors and retries as discord_edit. */

@@ -1,6 +1,8 @@
 #include "event.h"
 
 #include <json-c/json.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,106 +75,215 @@ record_list_free(struct record_list *l)
 	memset(l, 0, sizeof *l);
 }
 
-static void
-add_str(json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
-}
+/* ---- the stored form: one key table per struct ------------------------ */
+
+/* The state file keeps each struct as a flat JSON object, one key per
+ * field.  These tables are the only place that names the keys: writing,
+ * reading and `dump --json` all go through them, so a field added to a
+ * struct (and to its table) is stored, read back and shown alike. */
+enum field_type {
+	FIELD_INT,      /* int64_t                                      */
+	FIELD_STR,      /* char *, owned, valid UTF-8 once read          */
+	FIELD_CHARS,    /* char[cap], NUL-terminated                     */
+	FIELD_PING      /* enum ping_state, stored by ping_state_name    */
+};
+
+struct field {
+	const char *key;
+	enum field_type type;
+	size_t off;
+	size_t cap;     /* FIELD_CHARS only */
+};
+
+#define FIELD(type, st, member, key, cap) { key, type, offsetof(st, member), cap }
+
+static const struct field event_fields[] = {
+	FIELD(FIELD_INT, struct event, id, "id", 0),
+	FIELD(FIELD_INT, struct event, course_id, "course_id", 0),
+	FIELD(FIELD_STR, struct event, course_short, "course_short", 0),
+	FIELD(FIELD_STR, struct event, course_name, "course_name", 0),
+	FIELD(FIELD_STR, struct event, name, "name", 0),
+	FIELD(FIELD_STR, struct event, module, "module", 0),
+	FIELD(FIELD_INT, struct event, cmid, "cmid", 0),
+	FIELD(FIELD_STR, struct event, url, "url", 0),
+	FIELD(FIELD_STR, struct event, site_name, "site_name", 0),
+	FIELD(FIELD_INT, struct event, start, "start", 0),
+	FIELD(FIELD_INT, struct event, duration, "duration", 0),
+	FIELD(FIELD_INT, struct event, missing, "missing", 0),
+};
+
+static const struct field message_fields[] = {
+	FIELD(FIELD_CHARS, struct message, msg_id, "msg_id", sizeof ((struct message *)0)->msg_id),
+	FIELD(FIELD_CHARS, struct message, hash, "hash", sizeof ((struct message *)0)->hash),
+	FIELD(FIELD_CHARS, struct message, ping_id, "ping_id", sizeof ((struct message *)0)->ping_id),
+	FIELD(FIELD_PING, struct message, ping, "ping", 0),
+	FIELD(FIELD_INT, struct message, ping_at, "ping_at", 0),
+};
+
+#define NFIELDS(t) (sizeof (t) / sizeof (t)[0])
 
 static void
-add_int(json_object *o, const char *k, int64_t v)
+fields_add(const struct field *f, size_t n, const void *obj, json_object *o)
 {
-	json_object_object_add(o, k, json_object_new_int64(v));
+	const char *base = obj;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const void *p = base + f[i].off;
+		json_object *v = NULL;
+
+		switch (f[i].type) {
+		case FIELD_INT:
+			v = json_object_new_int64(*(const int64_t *)p);
+			break;
+		case FIELD_STR:
+			v = json_object_new_string(*(char *const *)p ? *(char *const *)p : "");
+			break;
+		case FIELD_CHARS:
+			v = json_object_new_string_len(p, (int)strnlen(p, f[i].cap - 1));
+			break;
+		case FIELD_PING:
+			v = json_object_new_string(ping_state_name(*(const enum ping_state *)p));
+			break;
+		}
+		json_object_object_add(o, f[i].key, v);
+	}
 }
 
-void
-event_add_json(const struct event *ev, json_object *o)
+static int
+ping_state_parse(const char *name, enum ping_state *out)
 {
-	add_int(o, "id", ev->id);
-	add_int(o, "course_id", ev->course_id);
-	add_str(o, "course_short", ev->course_short);
-	add_str(o, "course_name", ev->course_name);
-	add_str(o, "name", ev->name);
-	add_str(o, "module", ev->module);
-	add_int(o, "cmid", ev->cmid);
-	add_str(o, "url", ev->url);
-	add_str(o, "site_name", ev->site_name);
-	add_int(o, "start", ev->start);
-	add_int(o, "duration", ev->duration);
-	add_int(o, "missing", ev->missing);
+	int i;
+
+	for (i = PING_NONE; i <= PING_DONE; i++) {
+		if (strcmp(name, ping_state_name((enum ping_state)i)) == 0) {
+			*out = (enum ping_state)i;
+			return 0;
+		}
+	}
+	return -1;
 }
 
-char *
-event_to_json(const struct event *ev)
+/* Read one field of f from o into p: 0, or -1 when absent, of the wrong
+ * type or too long. */
+static int
+field_read(const struct field *f, json_object *o, void *p)
+{
+	json_object *v;
+	size_t len;
+
+	if (!json_object_object_get_ex(o, f->key, &v))
+		return -1;
+	if (f->type == FIELD_INT) {
+		if (!json_object_is_type(v, json_type_int))
+			return -1;
+		*(int64_t *)p = json_object_get_int64(v);
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	len = (size_t)json_object_get_string_len(v);
+	switch (f->type) {
+	case FIELD_STR:
+		/* A stored string is text we wrote, unless the file was
+		 * edited: struct event promises valid UTF-8 all the same. */
+		*(char **)p = utf8_repair(json_object_get_string(v), len);
+		return 0;
+	case FIELD_CHARS:
+		if (len >= f->cap)
+			return -1;
+		memcpy(p, json_object_get_string(v), len);
+		((char *)p)[len] = '\0';
+		return 0;
+	case FIELD_PING:
+		return ping_state_parse(json_object_get_string(v), p);
+	case FIELD_INT:
+		break;
+	}
+	return -1;
+}
+
+/* Parse the JSON object [json, json + len) into obj by the table: 0, or
+ * -1 (what was read is the caller's to free). */
+static int
+fields_parse(const struct field *f, size_t n, const char *json, size_t len, void *obj)
+{
+	struct json_tokener *tok;
+	json_object *o;
+	size_t i;
+	int bad = 0;
+
+	if (len > INT_MAX)
+		return -1;
+	tok = json_tokener_new();
+	o = json_tokener_parse_ex(tok, json, (int)len);
+	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(o, json_type_object))
+		bad = 1;
+	json_tokener_free(tok);
+	for (i = 0; i < n && !bad; i++)
+		bad = field_read(&f[i], o, (char *)obj + f[i].off) != 0;
+	json_object_put(o);
+	return bad ? -1 : 0;
+}
+
+/* The stored text of obj by the table: a new string. */
+static char *
+fields_to_json(const struct field *f, size_t n, const void *obj)
 {
 	json_object *o = json_object_new_object();
 	char *s;
 
-	event_add_json(ev, o);
+	fields_add(f, n, obj, o);
 	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return s;
 }
 
-static int
-get_str(json_object *o, const char *k, char **out)
+void
+event_add_json(const struct event *ev, json_object *o)
 {
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-		return -1;
-	/* A stored string is text we wrote, unless the file was edited:
-	 * struct event promises valid UTF-8 all the same. */
-	*out = utf8_repair(json_object_get_string(v), (size_t)json_object_get_string_len(v));
-	return 0;
+	fields_add(event_fields, NFIELDS(event_fields), ev, o);
 }
 
-static int
-get_int(json_object *o, const char *k, int64_t *out)
+void
+record_add_json(const struct record *r, json_object *o)
 {
-	json_object *v;
+	fields_add(event_fields, NFIELDS(event_fields), &r->ev, o);
+	fields_add(message_fields, NFIELDS(message_fields), &r->msg, o);
+}
 
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_int))
-		return -1;
-	*out = json_object_get_int64(v);
-	return 0;
+char *
+event_to_json(const struct event *ev)
+{
+	return fields_to_json(event_fields, NFIELDS(event_fields), ev);
 }
 
 enum mc_err
 event_from_json(const char *json, size_t len, struct event *ev, struct err *e)
 {
-	struct json_tokener *tok = json_tokener_new();
-	json_object *o;
-	int bad = 0;
-
 	memset(ev, 0, sizeof *ev);
-	o = json_tokener_parse_ex(tok, json, (int)len);
-	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		json_tokener_free(tok);
-		return err_set(e, MC_ERR_DATA, "stored conference is not JSON");
-	}
-	json_tokener_free(tok);
-	bad |= get_int(o, "id", &ev->id);
-	bad |= get_int(o, "course_id", &ev->course_id);
-	bad |= get_str(o, "course_short", &ev->course_short);
-	bad |= get_str(o, "course_name", &ev->course_name);
-	bad |= get_str(o, "name", &ev->name);
-	bad |= get_str(o, "module", &ev->module);
-	bad |= get_int(o, "cmid", &ev->cmid);
-	bad |= get_str(o, "url", &ev->url);
-	bad |= get_str(o, "site_name", &ev->site_name);
-	bad |= get_int(o, "start", &ev->start);
-	bad |= get_int(o, "duration", &ev->duration);
-	bad |= get_int(o, "missing", &ev->missing);
-	json_object_put(o);
-	if (bad) {
-		event_free(ev);
-		return err_set(e, MC_ERR_DATA, "stored conference lacks a field");
-	}
-	return MC_OK;
+	if (fields_parse(event_fields, NFIELDS(event_fields), json, len, ev) == 0)
+		return MC_OK;
+	event_free(ev);
+	return err_set(e, MC_ERR_DATA, "stored conference is not the JSON object moodlecord writes");
+}
+
+char *
+message_to_json(const struct message *m)
+{
+	return fields_to_json(message_fields, NFIELDS(message_fields), m);
+}
+
+enum mc_err
+message_from_json(const char *json, size_t len, struct message *m, struct err *e)
+{
+	memset(m, 0, sizeof *m);
+	if (fields_parse(message_fields, NFIELDS(message_fields), json, len, m) == 0)
+		return MC_OK;
+	memset(m, 0, sizeof *m);
+	return err_set(e, MC_ERR_DATA, "stored message data is not the JSON object moodlecord writes");
 }
 
 int64_t

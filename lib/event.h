@@ -71,16 +71,26 @@ void record_list_push(struct record_list *l, struct record *r);
 void event_list_free(struct event_list *l);
 void record_list_free(struct record_list *l);
 
+/* The stored form (the state file's values and `dump --json`): each
+ * struct is a flat JSON object whose keys are named in one table per
+ * struct in event.c, and nowhere else. */
 struct json_object;
-/* Add the fields of ev to the JSON object o (the stored form's keys). */
+/* Add the fields of ev (of r: its event's and its message's) to the JSON
+ * object o under their stored keys. */
 void event_add_json(const struct event *ev, struct json_object *o);
+void record_add_json(const struct record *r, struct json_object *o);
 
-/* The stored JSON form of an event (the `events` database value): a new
- * string, caller frees. */
+/* The stored JSON form of an event (the `events` value) or of its message
+ * data (the `messages` value): a new string, caller frees. */
 char *event_to_json(const struct event *ev);
-/* Parse the stored JSON form into ev (zeroed first).  Returns MC_OK, or
- * MC_ERR_DATA with e filled when the text is not a stored event. */
+char *message_to_json(const struct message *m);
+
+/* Parse a stored form (json need not be NUL-terminated) into ev or m,
+ * zeroed first.  MC_OK, or MC_ERR_DATA with e filled (e may be NULL) and
+ * nothing left allocated when the text is not the object we write: every
+ * key present with its type, strings within their field's size. */
 enum mc_err event_from_json(const char *json, size_t len, struct event *ev, struct err *e);
+enum mc_err message_from_json(const char *json, size_t len, struct message *m, struct err *e);
 
 /* The end of a conference: start + duration, or start + meeting_minutes
  * when Moodle gave no duration; INT64_MAX when that sum would overflow.

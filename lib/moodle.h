@@ -1,6 +1,31 @@
 /* moodle: read the conferences of a Moodle site the way the official app
- * does (the moodle_mobile_app web service, REST, JSON).  See
- * ../shared/api/moodle.md for the calls and the answers they get. */
+ * does (the moodle_mobile_app web service, REST, JSON).
+ *
+ * What Moodle does, as this module relies on it:
+ *  - POST /login/token.php with username, password and
+ *    service=moodle_mobile_app answers {"token": "<32 hex>", ...}, or
+ *    {"error": ..., "errorcode": ...} (invalidlogin, enablewsdescription,
+ *    servicenotavailable, sitemaintenance, passwordisexpired, ...).
+ *  - POST /webservice/rest/server.php?moodlewsrestformat=json with
+ *    wstoken, wsfunction and the function's parameters (form-encoded,
+ *    arrays as name[0]=...) answers the function's JSON, or
+ *    {"exception", "errorcode", "message", "debuginfo"?}: invalidtoken or
+ *    accessexception for a token refused, invalidrecord with a message
+ *    naming external_functions for a function the site lacks,
+ *    invalidparameter for a bad parameter.  Errors come with HTTP 200;
+ *    without moodlewsrestformat=json the answer is XML.
+ *  - The REST protocol switched off answers 403 with an empty body; a
+ *    site in CLI maintenance 503 with an HTML page; a wrong site root a
+ *    redirect to the login page or 404.
+ *  - Site info lists the functions the app may call; text (names of
+ *    sites, courses, activities) comes HTML-escaped, non-ASCII as \uXXXX;
+ *    numbers may come as strings on old sites.
+ *  - BigBlueButton's calendar events are named "<name> is scheduled for";
+ *    the activity's own name and course module id come from
+ *    mod_bigbluebuttonbn_get_bigbluebuttonbns_by_courses (or
+ *    core_course_get_course_module_by_instance, which answers
+ *    invalidrecord, nopermissions or requireloginerror for an activity
+ *    gone or hidden). */
 #ifndef MC_MOODLE_H
 #define MC_MOODLE_H
 

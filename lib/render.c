@@ -7,7 +7,10 @@
 #include <string.h>
 #include <time.h>
 
-/* Discord's limits, in code points (api/discord.md "Limits"). */
+#include "url.h"
+
+/* Discord's limits, in code points: it refuses a body with a longer
+ * field (400, "Must be 2000 or fewer in length"). */
 enum {
 	LIM_CONTENT = 2000,
 	LIM_TITLE = 256,
@@ -157,17 +160,6 @@ render_text(const char *text, int markdown, size_t max)
 	return buf_take(&b);
 }
 
-size_t
-render_cplen(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 /* A link Discord accepts as is: http(s), printable ASCII, no characters
  * that end a <link> or need quoting. */
 static int
@@ -190,17 +182,11 @@ url_ok(const char *u, size_t max)
 	return 1;
 }
 
+/* A role to mention: a Discord id, else none. */
 static int
 role_ok(const char *r)
 {
-	size_t n;
-
-	if (r == NULL || *r == '\0')
-		return 0;
-	for (n = 0; r[n]; n++)
-		if (r[n] < '0' || r[n] > '9')
-			return 0;
-	return n <= 20;
+	return r != NULL && snowflake_valid(r);
 }
 
 static void
@@ -271,7 +257,7 @@ render_conference(const struct event *ev, const struct render_opts *o)
 	else
 		buf_adds(&desc, "**\n");
 	buf_adds(&desc, when);
-	ndesc = render_cplen(desc.data);
+	ndesc = utf8_count(desc.data);
 
 	/* The footer gets what the 6000 of the whole embed leaves. */
 	nfooter = LIM_EMBED_TOTAL - ntitle - ndesc;

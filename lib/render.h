@@ -1,4 +1,4 @@
-/* render: the JSON bodies of the Discord messages (DESIGN.md "Messages").
+/* render: the JSON bodies of the Discord messages.
  *
  * Text from Moodle is untrusted: every string is made valid UTF-8 (bad
  * bytes become U+FFFD), control characters and runs of white space become
@@ -33,7 +33,7 @@ char *render_conference(const struct event *ev, const struct render_opts *o);
 /* The ping message: content "<@&ROLE> **name** (course) starts <t:START:R>
  * <url>" ("started" when now >= start), allowed_mentions
  * {"parse": [], "roles": ["ROLE"]} (no "roles" without a role; a role_id
- * that is not all digits counts as none).  Returns a new string; caller
+ * that is not a Discord id (snowflake_valid) counts as none).  Returns a new string; caller
  * frees. */
 char *render_ping(const struct event *ev, const struct render_opts *o, int64_t now);
 
@@ -44,8 +44,5 @@ void render_hash(const char *body, char out[17]);
  * markdown = 1 where Markdown renders; at most max code points (>= 1).
  * Returns a new string; caller frees. */
 char *render_text(const char *text, int markdown, size_t max);
-
-/* Number of code points of a valid UTF-8 string. */
-size_t render_cplen(const char *s);
 
 #endif

@@ -211,59 +211,6 @@ buf_take(struct buf *b)
 	return s;
 }
 
-void
-secrets_add(struct secrets *s, const char *secret)
-{
-	if (secret == NULL || *secret == '\0')
-		return;
-	s->v = xrealloc(s->v, (s->n + 1) * sizeof *s->v);
-	s->v[s->n++] = xstrdup(secret);
-}
-
-char *
-redact(const struct secrets *s, const char *text)
-{
-	struct buf b = {0};
-	const char *p = text;
-
-	if (text == NULL)
-		return xstrdup("");
-	while (*p) {
-		size_t best = 0, i;
-
-		for (i = 0; s && i < s->n; i++) {
-			size_t n = strlen(s->v[i]);
-
-			/* Tiny secrets would turn every message into stars. */
-			if (n >= 3 && n > best && strncmp(p, s->v[i], n) == 0)
-				best = n;
-		}
-		if (best) {
-			buf_adds(&b, "***");
-			p += best;
-		} else {
-			buf_add(&b, p, 1);
-			p++;
-		}
-	}
-	return buf_take(&b);
-}
-
-void
-secrets_free(struct secrets *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++) {
-		/* Leave no copy of a secret in freed memory. */
-		memset(s->v[i], 0, strlen(s->v[i]));
-		free(s->v[i]);
-	}
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
-}
-
 int
 parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
@@ -399,6 +346,18 @@ buf_add_cp(struct buf *b, uint32_t cp)
 		n = 4;
 	}
 	buf_add(b, u, n);
+}
+
+size_t
+utf8_count(const char *s)
+{
+	size_t n = strlen(s), i = 0, count = 0;
+
+	while (i < n) {
+		utf8_next(s, n, &i);
+		count++;
+	}
+	return count;
 }
 
 char *

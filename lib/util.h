@@ -1,5 +1,5 @@
 /* util: allocation that cannot fail, the error record every module fills,
- * a growable string, and secret redaction. */
+ * a growable string, integers and UTF-8.  Secrets live in secret.h. */
 #ifndef MC_UTIL_H
 #define MC_UTIL_H
 
@@ -60,17 +60,6 @@ void buf_free(struct buf *b);
 /* Hand the string over to the caller (never NULL); b is left empty. */
 char *buf_take(struct buf *b);
 
-/* Secrets: a list of strings that must never be shown.  redact() returns a
- * new string (caller frees) with every occurrence of every secret (of 3 or
- * more bytes) replaced by "***". */
-struct secrets {
-	char **v;
-	size_t n;
-};
-void secrets_add(struct secrets *s, const char *secret); /* NULL/"" ignored */
-char *redact(const struct secrets *s, const char *text);
-void secrets_free(struct secrets *s);
-
 /* Parse a whole decimal integer in [min, max]; 0 on success, -1 otherwise. */
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 
@@ -86,6 +75,9 @@ uint32_t utf8_next(const char *s, size_t n, size_t *i);
 /* Append cp as UTF-8; NUL, surrogates and values past U+10FFFF become
  * U+FFFD. */
 void buf_add_cp(struct buf *b, uint32_t cp);
+/* The number of code points of the NUL-terminated UTF-8 string s (what
+ * Discord counts its limits in); a byte that is not UTF-8 counts as one. */
+size_t utf8_count(const char *s);
 /* s[0..n) with every invalid byte and every NUL replaced by U+FFFD: a new
  * string, caller frees. */
 char *utf8_repair(const char *s, size_t n);

@@ -48,6 +48,7 @@ teardown() { common_teardown; }
 	[[ "$output $stderr" != *Hook-Sekr3t-token* ]]
 }
 
+# bats test_tags=fake-selftest
 @test "the fakes exit 0 on SIGTERM" {
 	local pid st
 	moodle_start mixed

@@ -61,3 +61,14 @@ teardown() { common_teardown; }
 		[[ "$output" == *"cannot open config file $T/none: No such file or directory"* ]]
 	done
 }
+
+@test "--help and --version to a full disk exit 74" {
+	run "$MOODLECORD" --help
+	[ "$status" -eq 0 ]
+	run "$MOODLECORD" --version
+	[ "$status" -eq 0 ]
+	run sh -c "\"$MOODLECORD\" --help >/dev/full"
+	[ "$status" -eq 74 ]
+	run sh -c "\"$MOODLECORD\" --version >/dev/full"
+	[ "$status" -eq 74 ]
+}

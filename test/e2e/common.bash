@@ -1,5 +1,5 @@
 # Shared by the bats files: a temporary home, config writing, and starting
-# and stopping the fakes on free loopback ports.
+# and stopping the fakes (and a port that refuses connections) on loopback.
 #
 # Environment from test/run: MOODLECORD (the binary), FAKES (the fakes'
 # directory), FIXTURES (test/fixtures).  Defaults let a file run alone.
@@ -32,19 +32,37 @@ common_teardown() {
 }
 
 # start_fake NAME VAR [ARGS...]: start $FAKES/NAME with --port-file and
-# ARGS, wait until it has written its port, set VAR to the port.
+# ARGS, wait until it has written its port, set VAR to the port.  The fake
+# binds port 0 itself and says which port it got: no port is picked first
+# and bound later, so no other process can take it in between.
 start_fake() {
-	local name=$1 var=$2 pf i
+	local name=$1
+	shift
+	start_port_owner "$FAKES/$name" "$@"
+}
+
+# start_closed_port VAR: a loopback port nothing listens on (connections
+# refused), held by test/tools/closed_port until the test ends; VAR = it.
+start_closed_port() {
+	start_port_owner "$(dirname "$MOODLECORD")/test/tools/closed_port" "$1"
+}
+
+# start_port_owner PROGRAM VAR [ARGS...]: PROGRAM --port-file FILE ARGS in
+# the background (stopped by common_teardown), VAR = the port it wrote.
+start_port_owner() {
+	local prog=$1 var=$2 name pf i
 	shift 2
+	name=$(basename "$prog")
 	pf="$T/$name.port"
 	rm -f "$pf"
-	"$FAKES/$name" --port-file "$pf" "$@" >"$T/$name.out" 2>&1 &
+	"$prog" --port-file "$pf" "$@" >"$T/$name.out" 2>&1 &
 	FAKE_PIDS="$FAKE_PIDS $!"
+	# a whole line: the port is written in full
 	for i in $(seq 1 200); do
-		[ -s "$pf" ] && break
+		grep -qx '[0-9][0-9]*' "$pf" 2>/dev/null && break
 		sleep 0.02
 	done
-	[ -s "$pf" ] || { echo "$name did not start:"; cat "$T/$name.out"; return 1; }
+	grep -qx '[0-9][0-9]*' "$pf" 2>/dev/null || { echo "$name did not start:"; cat "$T/$name.out"; return 1; }
 	printf -v "$var" '%s' "$(cat "$pf")"
 }
 

@@ -88,7 +88,7 @@ fake_tools() {
 @test "make deps: one update, then only the missing installed, non-interactively; sudo when not root" {
 	fake_tools 0
 	run env -u DEBIAN_FRONTEND PATH="$T/bin:$PATH" make -C "$TOP" --no-print-directory deps \
-	    DEB_PKGS="pkg-config mc-no-such-package"
+	    DEPS="cmd:pkg-config:pkg-config cmd:mc-no-such-command:mc-no-such-package"
 	[ "$status" -eq 0 ]
 	[ "$output" = "installing: mc-no-such-package" ]
 	diff -u - "$T/calls" <<-EOF
@@ -98,7 +98,7 @@ fake_tools() {
 	rm "$T/calls"
 	fake_tools 1000
 	run env -u DEBIAN_FRONTEND PATH="$T/bin:$PATH" make -C "$TOP" --no-print-directory deps \
-	    DEB_PKGS="pkg-config mc-no-such-package"
+	    DEPS="cmd:pkg-config:pkg-config cmd:mc-no-such-command:mc-no-such-package"
 	[ "$status" -eq 0 ]
 	diff -u - "$T/calls" <<-EOF
 	sudo

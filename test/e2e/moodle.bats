@@ -247,7 +247,10 @@ check_fails() {
 	check_fails 78 "Enable web services"
 	moodle_fault service_disabled
 	check_fails 78 "Enable web services for mobile devices"
+	# the answer to a request that carried the password is never quoted
 	moodle_fault html_login
+	check_fails 65 'Moodle login: an HTML or XML page instead of JSON, not quoted: the request carried the password; check [moodle] url'
+	moodle_fault html_login '{"on": "rest"}'
 	check_fails 65 'HTML or XML page instead of JSON: "<!DOCTYPE html>  <html  dir="ltr" lang="en"'
 	moodle_fault redirect
 	check_fails 78 "redirects (HTTP 303) to $MOODLE_URL/login/index.php: check [moodle] url"
@@ -257,7 +260,7 @@ check_fails() {
 	check_fails 65 "empty answer"
 	moodle_fault server_error '{"on": "core_calendar_get_calendar_events"}'
 	check_fails 69 "the site failed (HTTP 500)"
-	[ "$(moodle_calls | tr , '\n' | grep -c login)" -eq 11 ]
+	[ "$(moodle_calls | tr , '\n' | grep -c login)" -eq 12 ]
 }
 
 @test "an answer over 16 MiB is refused without reading it whole, chunked or sized" {
@@ -289,14 +292,13 @@ check_fails() {
 }
 
 @test "no Moodle listening: 75, cannot connect" {
-	moodle_start mixed
+	start_closed_port MOODLE_PORT
+	MOODLE_URL="http://127.0.0.1:$MOODLE_PORT"
 	moodle_config "$CFG"
-	kill -TERM $FAKE_PIDS
-	wait $FAKE_PIDS 2>/dev/null || true
-	FAKE_PIDS=""
 	check_fails 75 "Moodle login: POST $MOODLE_URL/login/token.php: cannot connect"
 }
 
+# bats test_tags=fake-selftest
 @test "the fake rejects what Moodle rejects" {
 	moodle_start mixed
 	rest="$MOODLE_URL/webservice/rest/server.php"
@@ -335,6 +337,7 @@ check_fails() {
 	no_secrets
 }
 
+# bats test_tags=fake-selftest
 @test "the fake answers with the keys, order and values of the real 4.5 site" {
 	cp "$FIXTURES/fake-moodle/site45.json" "$T/s.json"
 	start_fake fake_moodle PORT --scenario "$T/s.json"

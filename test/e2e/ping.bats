@@ -3,7 +3,7 @@
 # ping messages; missed runs; failures.  The real binary against the fake
 # Discord; states are written with test/tools/statefill through state/store,
 # with start times computed from the clock (the exact second boundaries are
-# in test/unit/test_due.c; here each case keeps a 10 s margin).
+# in test/unit/test_ping_plan.c; here each case keeps a 10 s margin).
 
 load common
 load discord_helpers
@@ -146,6 +146,20 @@ fingerprint() { printf '%s %s\n' "$(stat -c '%s %Y' "$STATE")" "$(cksum <"$STATE
 	[ "$(ncalls)" -eq 0 ]
 	[ "$(fingerprint)" = "$before" ]
 	[ "$(ping_state 1)" = none ]
+}
+
+@test "--dry-run writes nothing: no state directory, no lock file, with or without a state" {
+	run "$MOODLECORD" -c "$CFG" ping --dry-run
+	[ "$status" -eq 0 ]
+	[ ! -e "$T/state" ]
+	conf 1 $((NOW + 240)) | put
+	before=$(ls -A "$T/state")
+	run "$MOODLECORD" -c "$CFG" ping --dry-run
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "ping  $(date -u -d "@$((NOW + 240))" '+%Y-%m-%d %H:%M')  RM101  Session 1" ]
+	[ "$(ls -A "$T/state")" = "$before" ]
+	[ ! -e "$STATE.ping.lock" ]
+	[ "$(ncalls)" -eq 0 ]
 }
 
 @test "missed runs: a ping up to ping_minutes after the start, worded 'started'; later none" {

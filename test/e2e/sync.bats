@@ -682,10 +682,26 @@ crash_check() {
 	[ "$(calls)" -eq "$n" ]
 }
 
+# crash_points PREPARE: run PREPARE, then a sync without faults; CRASH_N =
+# the Discord calls that sync made (at least one), the calls a crash test
+# stops at one by one, as mbsync's tests take their step count from a
+# real run.
+crash_points() {
+	local before
+	"$1"
+	before=$(calls)
+	msync
+	[ "$status" -eq 0 ]
+	CRASH_N=$(($(calls) - before))
+	echo "# $CRASH_N calls to crash at"
+	[ "$CRASH_N" -gt 0 ]
+}
+
 @test "crash at every call of a first sync: the next run converges" {
+	crash_points crash_reset
 	for mode in drop hold-before hold-after; do
-		for k in 1 2 3; do
-			echo "# $mode at call $k"
+		for k in $(seq 1 "$CRASH_N"); do
+			echo "# $mode at call $k of $CRASH_N"
 			crash_reset
 			crash_run "$mode" "$k"
 			crash_check
@@ -694,18 +710,23 @@ crash_check() {
 }
 
 @test "crash at every call of a sync that deletes, edits and creates: the next run converges" {
+	# a first sync, then the edits whose sync is crashed
+	before_crash() {
+		crash_reset
+		moodle_edit '.activities += [{"module": "bigbluebuttonbn", "instance": 24, "cmid": 104, "course": 11, "name": "Seminar", "event": 504, "start": -600}]'
+		msync
+		[ "$status" -eq 0 ]
+		[ "$(discord_channel | jq length)" -eq 4 ]
+		n=$(calls)
+		moodle_edit 'del(.activities[] | select(.event == 504))'
+		moodle_edit '(.activities[] | select(.event == 502) | .name) = "Lab 1 (moved online)"'
+		moodle_edit '.activities += [{"module": "bigbluebuttonbn", "instance": 25, "cmid": 105, "course": 10, "name": "Lecture 3", "event": 505, "start": 9000}]'
+	}
+	crash_points before_crash
 	for mode in drop hold-before hold-after; do
-		for k in 1 2 3; do
-			echo "# $mode at call $k"
-			crash_reset
-			moodle_edit '.activities += [{"module": "bigbluebuttonbn", "instance": 24, "cmid": 104, "course": 11, "name": "Seminar", "event": 504, "start": -600}]'
-			msync
-			[ "$status" -eq 0 ]
-			[ "$(discord_channel | jq length)" -eq 4 ]
-			n=$(calls)
-			moodle_edit 'del(.activities[] | select(.event == 504))'
-			moodle_edit '(.activities[] | select(.event == 502) | .name) = "Lab 1 (moved online)"'
-			moodle_edit '.activities += [{"module": "bigbluebuttonbn", "instance": 25, "cmid": 105, "course": 10, "name": "Lecture 3", "event": 505, "start": 9000}]'
+		for k in $(seq 1 "$CRASH_N"); do
+			echo "# $mode at call $k of $CRASH_N"
+			before_crash
 			crash_run "$mode" "$k"
 			[ "$(calls)" -ge $((n + k)) ]
 			crash_check

@@ -8,7 +8,7 @@
  * default 123456789012345678/fake-token); --rate sets every webhook's rate
  * limit (default 5/2: 5 calls per 2 seconds, decimals allowed: 5/0.5).
  *
- * Webhook API, as Discord answers it (api/discord.md), under /api/v10 only:
+ * Webhook API, answering as Discord's API v10 does, under /api/v10 only:
  *   GET    /api/v10/webhooks/ID/TOKEN                      the webhook object
  *   POST   /api/v10/webhooks/ID/TOKEN[?wait=true][&thread_id=T]
  *                                   200 + message (204, no body, without wait)

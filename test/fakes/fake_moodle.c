@@ -1,5 +1,5 @@
 /* fake_moodle: a Moodle site on loopback for the tests, answering the way
- * the real one does (test/fixtures/moodle-4.5, ../shared/api/moodle.md):
+ * the real one does (test/fixtures/moodle-4.5 holds real answers):
  * HTTP 200 for errors, PHP's JSON (same keys in the same order, nulls,
  * "\/", "\uXXXX" for all non-ASCII), names HTML-escaped, the same headers.
  *
@@ -78,6 +78,17 @@
  *                                | huge (a 200 JSON answer of "bytes" bytes,
  *                                  streamed chunked, or with Content-Length
  *                                  when "sized" is true)
+ *                                Answers that echo secrets (the leaks moodlecord
+ *                                must not pass on; see "leaks" below):
+ *                                | php_warning (the right answer, then a PHP
+ *                                  warning as display_errors prints it)
+ *                                | echo_request (an HTML page of HTTP "status",
+ *                                  default 200, echoing the request body
+ *                                  HTML-escaped: wstoken= or password=
+ *                                  percent-encoded)
+ *                                | json_echo (a JSON error whose message echoes
+ *                                  the request body and the password and token
+ *                                  it carried, JSON-escaped as PHP does)
  *     "on": "any",               any | login | rest | a wsfunction name
  *     "seconds": 5, "bytes": 17000000, "sized": false, "location": "..."
  *   }
@@ -1732,6 +1743,65 @@ add_headers(struct MHD_Response *r, const struct answer *a)
 		MHD_add_response_header(r, "Retry-After", a->retry_after);
 }
 
+/* ---- leaks --------------------------------------------------------------- */
+
+/* Answers of a site or proxy that echo what they were sent, secrets
+ * included: moodlecord may quote an answer in an error, and must hide
+ * every piece of a secret in it (or not quote it at all). */
+static int
+leak_answer(struct answer *a, json_object *f, enum endpoint ep, const struct upload *u,
+    const struct params *p)
+{
+	const char *mode = gets_(f, "mode", "none");
+	char *body = strndup(u->body.p ? u->body.p : "", u->body.len);
+	struct jw w = { 0 };
+	struct sb msg = { 0 };
+
+	if (body == NULL)
+		die("out of memory");
+	if (strcmp(mode, "echo_request") == 0) {
+		char *e = html_escape(body);
+
+		a->status = (int)geti(f, "status", 200);
+		a->hdrs = H_HTML;
+		a->body.len = 0;
+		sb_addf(&a->body, "<pre>%s</pre>\n<p>This request could not be handled.</p>\n", e);
+		free(e);
+	} else if (strcmp(mode, "json_echo") == 0) {
+		sb_addf(&msg, "Request rejected: %s (password %s, token %s)", body,
+		    param(p, "password") ? param(p, "password") : "-",
+		    param(p, "wstoken") ? param(p, "wstoken") : "-");
+		jw_obj(&w);
+		if (ep == EP_LOGIN) {
+			jw_k(&w, "error"); jw_s(&w, msg.p);
+			jw_k(&w, "errorcode"); jw_s(&w, "generalexceptionmessage");
+		} else {
+			jw_k(&w, "exception"); jw_s(&w, "moodle_exception");
+			jw_k(&w, "errorcode"); jw_s(&w, "generalexceptionmessage");
+			jw_k(&w, "message"); jw_s(&w, msg.p);
+		}
+		jw_end(&w, '}');
+		a->status = 200;
+		a->hdrs = ep == EP_LOGIN ? H_LOGIN : H_REST;
+		free(a->body.p);
+		a->body = w.b;
+		free(msg.p);
+	} else {
+		free(body);
+		return 0;
+	}
+	free(body);
+	return 1;
+}
+
+static void
+after_leak(struct answer *a, json_object *f)
+{
+	if (strcmp(gets_(f, "mode", "none"), "php_warning") == 0)
+		sb_adds(&a->body, "\n<br />\n<b>Warning</b>:  Undefined array key \"privatetoken\" in "
+		    "<b>/var/www/moodle/login/token.php</b> on line <b>114</b><br />\n");
+}
+
 static void
 build_answer(struct MHD_Connection *c, const char *url, const char *method,
     const struct upload *u, struct answer *a)
@@ -1781,13 +1851,17 @@ build_answer(struct MHD_Connection *c, const char *url, const char *method,
 		set_body(a, "");
 	} else if (fault && fault_applies(fault, ep, fn) && fault_answer(a, fault, ep, host)) {
 		;
+	} else if (fault && fault_applies(fault, ep, fn) && leak_answer(a, fault, ep, u, &p)) {
+		;
 	} else {
 		if (ep == EP_LOGIN)
 			do_login(a, &p, &serial);
 		else
 			do_rest(a, &p, host, &serial);
-		if (fault && fault_applies(fault, ep, fn))
+		if (fault && fault_applies(fault, ep, fn)) {
 			after_fault(a, fault);
+			after_leak(a, fault);
+		}
 	}
 logit:
 	log_request(method, url, fn, &p, serial, a->status);

@@ -39,7 +39,8 @@ static const char *const fixture_files[NCALLS] = {
 	F45 "mod_bigbluebuttonbn_get_bigbluebuttonbns_by_courses.json", NULL,
 };
 
-/* The sites answer for an activity of another module (api/moodle.md). */
+/* What core_course_get_course_module_by_instance answers for an activity
+ * of another module than BigBlueButton. */
 static const char cm_answer[] = "{\"cm\":{\"id\":57,\"course\":2,\"module\":24,"
     "\"name\":\"Weekly &amp; live\",\"modname\":\"zoom\",\"instance\":3},\"warnings\":[]}";
 

@@ -12,6 +12,7 @@
 
 #include "fuzz.h"
 #include "render.h"
+#include "url.h"
 
 static int64_t
 le64(const uint8_t *p)
@@ -22,18 +23,6 @@ le64(const uint8_t *p)
 	for (i = 7; i >= 0; i--)
 		v = v << 8 | p[i];
 	return (int64_t)v;
-}
-
-static size_t
-cplen(const char *s)
-{
-	size_t n = strlen(s), i = 0, k = 0;
-
-	while (i < n) {
-		utf8_next(s, n, &i);
-		k++;
-	}
-	return k;
 }
 
 static json_object *
@@ -59,7 +48,7 @@ text_len(json_object *o, const char *key, size_t max)
 	FUZZ_CHECK(json_object_is_type(m, json_type_string));
 	s = json_object_get_string(m);
 	FUZZ_CHECK(strlen(s) == (size_t)json_object_get_string_len(m));
-	n = cplen(s);
+	n = utf8_count(s);
 	FUZZ_CHECK(n <= max);
 	/* No mention survives in text (the role's own mention is checked by
 	 * the caller before it looks here). */
@@ -104,14 +93,7 @@ parse_body(const char *body, const char *role)
 static int
 role_usable(const char *r)
 {
-	size_t n;
-
-	if (r == NULL || *r == '\0')
-		return 0;
-	for (n = 0; r[n]; n++)
-		if (r[n] < '0' || r[n] > '9')
-			return 0;
-	return n <= 20;
+	return r != NULL && snowflake_valid(r);
 }
 
 int
@@ -188,7 +170,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *s = json_object_get_string(content);
 		size_t skip = 0;
 
-		FUZZ_CHECK(cplen(s) <= 2000);
+		FUZZ_CHECK(utf8_count(s) <= 2000);
 		if (role != NULL) {
 			char *want = xasprintf("<@&%s> ", role);
 

@@ -13,7 +13,8 @@
  *                               (the stored JSON form)        -> "posted ID"
  *   ping FILE NOW [ROLE]        post render_ping of it at time NOW -> "posted ID"
  * An error prints "error KIND: MESSAGE" on stdout and exits with the
- * moodlecord exit status of KIND (notfound: 2). */
+ * status moodlecord gives KIND (exit_status, cmd/status.c); the KIND
+ * tells apart the kinds that share a status (notfound, unavailable). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd/cmd.h"
 #include "discord.h"
 #include "event.h"
 #include "render.h"
@@ -41,24 +43,6 @@ kind_name(enum mc_err k)
 	case MC_ERR_BUSY:        return "busy";
 	}
 	return "?";
-}
-
-static int
-status_of(enum mc_err k)
-{
-	switch (k) {
-	case MC_OK:
-	case MC_ERR_BUSY:        return EX_OK;
-	case MC_ERR_USAGE:       return EX_USAGE;
-	case MC_ERR_DATA:        return EX_DATAERR;
-	case MC_ERR_UNAVAILABLE: return EX_UNAVAILABLE;
-	case MC_ERR_IO:          return EX_IOERR;
-	case MC_ERR_TEMP:        return EX_TEMPFAIL;
-	case MC_ERR_AUTH:        return EX_NOPERM;
-	case MC_ERR_CONFIG:      return EX_CONFIG;
-	case MC_ERR_NOTFOUND:    return 2;
-	}
-	return EX_SOFTWARE;
 }
 
 static char *
@@ -213,7 +197,7 @@ main(int argc, char *argv[])
 	}
 	if (http_global_init(&e) != MC_OK) {
 		printf("error %s: %s\n", kind_name(e.kind), e.msg);
-		return status_of(e.kind);
+		return exit_status(e.kind);
 	}
 	d = discord_new(argv[optind], thread, connect_timeout, timeout, deadline, &e);
 	if (d == NULL) {
@@ -229,5 +213,5 @@ http_cleanup:
 	http_global_cleanup();
 	if (rc != MC_OK)
 		printf("error %s: %s\n", kind_name(rc), e.msg);
-	return status_of(rc);
+	return exit_status(rc);
 }

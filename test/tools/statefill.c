@@ -23,6 +23,7 @@
 
 #include "event.h"
 #include "store.h"
+#include "store_internal.h"
 
 static int
 parse_time(const char *s, int64_t now, int64_t *out)

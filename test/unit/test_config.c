@@ -275,7 +275,7 @@ test_secrets_listed(void **state)
 	    "password = pw-secret-1\n[discord]\nwebhook_url = %s\n", HOOK);
 	assert_int_equal(load(f, text, NEED_ALL, &cfg, &e), MC_OK);
 	free(text);
-	r = redact(&cfg.secrets, "pw-secret-1 " HOOK " /webhooks/123456789012345678/Tok-en_123.abcXYZ/messages/1");
+	r = secrets_redact(&cfg.secrets, "pw-secret-1 " HOOK " /webhooks/123456789012345678/Tok-en_123.abcXYZ/messages/1");
 	assert_string_equal(r, "*** *** /webhooks/123456789012345678/***/messages/1");
 	free(r);
 	config_free(&cfg);
@@ -757,7 +757,7 @@ test_password_command(void **state)
 	assert_int_equal(load(f, text, CONFIG_NEED_MOODLE, &cfg, &e), MC_OK);
 	assert_string_equal(cfg.password, "cmd-secret-1");
 	assert_int_equal(cfg.secrets.n, 1);
-	assert_string_equal(cfg.secrets.v[0], "cmd-secret-1");
+	assert_string_equal(cfg.secrets.v[0].v, "cmd-secret-1");
 	config_free(&cfg);
 	free(text);
 

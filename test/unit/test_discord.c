@@ -201,7 +201,7 @@ test_new(void **state)
 	d = discord_new("https://discord.com/api/webhooks/" ID "/" TOKEN, "", 1, 1, 0, &e);
 	assert_non_null(d);
 	discord_free(d);
-	d = discord_new("https://discord.com/api/webhooks/" ID "/" TOKEN, "98765", 1, 1, 0, &e);
+	d = discord_new("https://discord.com/api/webhooks/" ID "/" TOKEN, "987654321098765432", 1, 1, 0, &e);
 	assert_non_null(d);
 	discord_free(d);
 

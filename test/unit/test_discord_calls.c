@@ -84,13 +84,32 @@ take_request(int fd, FILE *log)
 	return 1;
 }
 
-/* Serve the answers in order on port (127.0.0.1), one connection each
- * (they say Connection: close), starting to listen after delay_ms. */
-static void
-serve(int port, int delay_ms, const char *const *answers, size_t n)
+/* A loopback socket bound to a free port and not listening yet: a
+ * connection to it is refused until serve() listens, and no other process
+ * can take the port meanwhile.  Sets *port. */
+static int
+bind_loopback(int *port)
 {
 	struct sockaddr_in a = { 0 };
-	int lfd, one = 1, fd;
+	socklen_t alen = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* Serve the answers in order on lfd (from bind_loopback, closed here), one
+ * connection each (they say Connection: close), starting to listen after
+ * delay_ms. */
+static void
+serve(int lfd, int delay_ms, const char *const *answers, size_t n)
+{
+	int fd;
 	FILE *log;
 	size_t i;
 
@@ -98,19 +117,16 @@ serve(int port, int delay_ms, const char *const *answers, size_t n)
 	fflush(stderr);
 	server_pid = fork();
 	assert_true(server_pid >= 0);
-	if (server_pid != 0)
+	if (server_pid != 0) {
+		close(lfd);
 		return;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	log = fopen(logpath, "a");
 	if (log == NULL)
 		_exit(1);
 	usleep((useconds_t)delay_ms * 1000);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)port);
-	if (bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 8) != 0)
+	if (listen(lfd, 8) != 0)
 		_exit(1);
 	for (i = 0; i < n; i++) {
 		fd = accept(lfd, NULL, NULL);
@@ -134,23 +150,6 @@ server_stop(void)
 		waitpid(server_pid, NULL, 0);
 	}
 	server_pid = 0;
-}
-
-/* A loopback port with no listener now. */
-static int
-free_port(void)
-{
-	struct sockaddr_in a = { 0 };
-	socklen_t alen = sizeof a;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
-	close(fd);
-	return ntohs(a.sin_port);
 }
 
 /* The requests the server got, "METHOD PATH|..." with the token as ***. */
@@ -220,21 +219,21 @@ teardown(void **state)
 static void
 test_post_retried_when_nothing_connected(void **state)
 {
-	static const char body[] = "{\"id\":\"555\",\"channel_id\":\"1\"}";
+	static const char body[] = "{\"id\":\"1234567890123456789\",\"channel_id\":\"1\"}";
 	char *answer = xasprintf("HTTP/1.1 200 OK\r\n" RL "Content-Type: application/json\r\n"
 	    "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
 	const char *answers[] = { answer };
-	int port = free_port();
+	int port, lfd = bind_loopback(&port);
 	struct discord *d = client(port, 0);
 	struct err e = { 0 };
 	char id[32], *got;
 	int64_t t0;
 
 	(void)state;
-	serve(port, 250, answers, 1);
+	serve(lfd, 250, answers, 1);
 	t0 = now_ms();
 	assert_int_equal(discord_post(d, "{\"content\":\"x\"}", id, &e), MC_OK);
-	assert_string_equal(id, "555");
+	assert_string_equal(id, "1234567890123456789");
 	assert_true(now_ms() - t0 >= 250);
 	got = requests();
 	assert_string_equal(got, "POST /api/v10/webhooks/" ID "/***?wait=true");
@@ -251,21 +250,21 @@ test_403_stops(void **state)
 	char *answer = xasprintf("HTTP/1.1 403 Forbidden\r\n" RL "Content-Type: application/json\r\n"
 	    "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
 	const char *answers[] = { answer, answer };
-	int port = free_port();
+	int port, lfd = bind_loopback(&port);
 	struct discord *d = client(port, 0);
 	struct err e = { 0 };
 	char id[32], *got;
 
 	(void)state;
-	serve(port, 0, answers, 2);
+	serve(lfd, 0, answers, 2);
 	usleep(100000);
 	assert_int_equal(discord_post(d, "{\"content\":\"x\"}", id, &e), MC_ERR_CONFIG);
 	assert_non_null(strstr(e.msg, "403, 50013 Missing Permissions"));
 	assert_null(strstr(e.msg, TOKEN));
-	assert_int_equal(discord_edit(d, "42", "{\"content\":\"x\"}", &e), MC_ERR_CONFIG);
+	assert_int_equal(discord_edit(d, "123456789012345642", "{\"content\":\"x\"}", &e), MC_ERR_CONFIG);
 	got = requests();
 	assert_string_equal(got, "POST /api/v10/webhooks/" ID "/***?wait=true|"
-	    "PATCH /api/v10/webhooks/" ID "/***/messages/42");
+	    "PATCH /api/v10/webhooks/" ID "/***/messages/123456789012345642");
 	free(got);
 	discord_free(d);
 	free(answer);
@@ -279,21 +278,21 @@ test_backoff_respects_deadline(void **state)
 	static const char *const answers[] = {
 		"HTTP/1.1 502 Bad Gateway\r\n" RL "Retry-After: 30\r\nContent-Length: 0\r\n\r\n",
 	};
-	int port = free_port();
+	int port, lfd = bind_loopback(&port);
 	struct discord *d = client(port, (int64_t)time(NULL) + 2);
 	struct err e = { 0 };
 	char *got;
 	int64_t t0;
 
 	(void)state;
-	serve(port, 0, answers, 1);
+	serve(lfd, 0, answers, 1);
 	usleep(100000);
 	t0 = now_ms();
-	assert_int_equal(discord_delete(d, "42", &e), MC_ERR_TEMP);
+	assert_int_equal(discord_delete(d, "123456789012345642", &e), MC_ERR_TEMP);
 	assert_true(now_ms() - t0 < 1500);
 	assert_non_null(strstr(e.msg, "run deadline reached"));
 	got = requests();
-	assert_string_equal(got, "DELETE /api/v10/webhooks/" ID "/***/messages/42");
+	assert_string_equal(got, "DELETE /api/v10/webhooks/" ID "/***/messages/123456789012345642");
 	free(got);
 	discord_free(d);
 }
@@ -311,24 +310,56 @@ test_429_retry_after_header(void **state)
 	    "Retry-After: 1\r\nConnection: close\r\nContent-Type: application/json\r\n"
 	    "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
 	const char *answers[] = { limited, "HTTP/1.1 204 No Content\r\n" RL "\r\n" };
-	int port = free_port();
+	int port, lfd = bind_loopback(&port);
 	struct discord *d = client(port, 0);
 	struct err e = { 0 };
 	char *got;
 	int64_t t0;
 
 	(void)state;
-	serve(port, 0, answers, 2);
+	serve(lfd, 0, answers, 2);
 	usleep(100000);
 	t0 = now_ms();
-	assert_int_equal(discord_delete(d, "42", &e), MC_OK);
+	assert_int_equal(discord_delete(d, "123456789012345642", &e), MC_OK);
 	assert_true(now_ms() - t0 >= 990);
 	got = requests();
-	assert_string_equal(got, "DELETE /api/v10/webhooks/" ID "/***/messages/42|"
-	    "DELETE /api/v10/webhooks/" ID "/***/messages/42");
+	assert_string_equal(got, "DELETE /api/v10/webhooks/" ID "/***/messages/123456789012345642|"
+	    "DELETE /api/v10/webhooks/" ID "/***/messages/123456789012345642");
 	free(got);
 	discord_free(d);
 	free(limited);
+}
+
+/* A message someone already deleted (404, code 10008): discord_delete
+ * says MC_ERR_NOTFOUND, discord_remove counts it as deleted; a webhook
+ * that is gone (10015) is an error for both. */
+static void
+test_remove_gone_message(void **state)
+{
+	static const char gone[] = "{\"message\": \"Unknown Message\", \"code\": 10008}";
+	static const char hook[] = "{\"message\": \"Unknown Webhook\", \"code\": 10015}";
+	char *a404 = xasprintf("HTTP/1.1 404 Not Found\r\n" RL "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", strlen(gone), gone);
+	char *h404 = xasprintf("HTTP/1.1 404 Not Found\r\n" RL "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", strlen(hook), hook);
+	const char *answers[] = { a404, a404, h404 };
+	int port, lfd = bind_loopback(&port);
+	struct discord *d = client(port, 0);
+	struct err e = { 0 };
+	char *got;
+
+	(void)state;
+	serve(lfd, 0, answers, 3);
+	usleep(100000);
+	assert_int_equal(discord_delete(d, "123456789012345642", &e), MC_ERR_NOTFOUND);
+	assert_int_equal(discord_remove(d, "123456789012345642", &e), MC_OK);
+	assert_int_equal(discord_remove(d, "123456789012345642", &e), MC_ERR_CONFIG);
+	got = requests();
+	assert_non_null(strstr(got, "DELETE /api/v10/webhooks/" ID "/***/messages/123456789012345642"));
+	free(got);
+	discord_free(d);
+	free(a404);
+	free(h404);
 }
 
 int
@@ -339,6 +370,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_403_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backoff_respects_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_429_retry_after_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_gone_message, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -437,20 +438,47 @@ test_proxy_from_env(void **state)
 	http_free(h);
 }
 
+/* The port openssl s_server (stdout on fd) listens on, from its
+ * "ACCEPT 127.0.0.1:PORT" line (printed once it listens; it binds port 0
+ * itself, so no other process can take the port in between); 0 if none
+ * comes within 3 s. */
+static int
+s_server_port(int fd)
+{
+	char buf[256];
+	size_t len = 0;
+	ssize_t n;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	const char *at;
+	long port;
+
+	while (len + 1 < sizeof buf && poll(&p, 1, 3000) == 1) {
+		n = read(fd, buf + len, sizeof buf - 1 - len);
+		if (n <= 0)
+			return 0;
+		len += (size_t)n;
+		buf[len] = '\0';
+		at = strstr(buf, "ACCEPT 127.0.0.1:");
+		if (at != NULL && strchr(at, '\n') != NULL) {
+			port = strtol(at + strlen("ACCEPT 127.0.0.1:"), NULL, 10);
+			return port > 0 && port < 65536 ? (int)port : 0;
+		}
+	}
+	return 0;
+}
+
 /* TLS is always verified: a self-signed certificate (openssl s_server)
  * is a TLS failure, never an answer.  Skipped without openssl(1). */
 static void
 test_tls_verified(void **state)
 {
 	char dir[] = "/tmp/mc_tls.XXXXXX", *cmd, *u;
-	struct sockaddr_in a = { 0 };
-	socklen_t alen = sizeof a;
 	struct http *h = http_new(2, 2, 0);
 	struct http_response r;
 	struct http_request q = { .method = "GET" };
 	enum http_fail f;
 	struct err e = { 0 };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port, i, up = 0;
+	int out[2], port, up;
 	enum mc_err rc;
 	pid_t pid;
 
@@ -464,40 +492,30 @@ test_tls_verified(void **state)
 		cmd = xasprintf("rm -rf %s", dir);
 		(void)!system(cmd);
 		free(cmd);
-		close(fd);
 		http_free(h);
 		skip();
 	}
 	free(cmd);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
-	close(fd);
-	port = ntohs(a.sin_port);
+	assert_int_equal(pipe(out), 0);
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		char acc[32], crt[64], key[64];
+		char crt[64], key[64];
 
-		snprintf(acc, sizeof acc, "127.0.0.1:%d", port);
 		snprintf(crt, sizeof crt, "%s/c", dir);
 		snprintf(key, sizeof key, "%s/k", dir);
-		freopen("/dev/null", "w", stdout);
+		close(out[0]);
+		dup2(out[1], STDOUT_FILENO);
 		freopen("/dev/null", "w", stderr);
-		execlp("openssl", "openssl", "s_server", "-quiet", "-www", "-accept", acc,
+		execlp("openssl", "openssl", "s_server", "-www", "-accept", "127.0.0.1:0",
 		    "-cert", crt, "-key", key, (char *)NULL);
 		_exit(127);
 	}
-	for (i = 0; i < 150 && !up; i++) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		up = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-		close(fd);
-		if (!up)
-			usleep(20000);
-	}
+	close(out[1]);
+	port = s_server_port(out[0]);
+	up = port != 0;
 	u = xasprintf("https://127.0.0.1:%d/?token=SECRET", port);
 	q.url = u;
 	rc = up ? http_send(h, &q, &r, &f, &e) : MC_OK;
@@ -506,6 +524,7 @@ test_tls_verified(void **state)
 	/* Assertions only once the server is gone. */
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+	close(out[0]);
 	cmd = xasprintf("rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
@@ -557,17 +576,20 @@ test_connect_refused(void **state)
 	enum http_fail f;
 	struct err e = { 0 };
 	char *u;
+	enum mc_err rc;
 
 	(void)state;
-	/* A port that was free a moment ago and now has no listener. */
+	/* A port bound here and not listening: connections are refused, and
+	 * no other process can take it while fd is open. */
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
-	close(fd);
 	u = xasprintf("http://user:SECRET@127.0.0.1:%d/x?wstoken=SECRET", ntohs(a.sin_port));
 	q.url = u;
-	assert_int_equal(http_send(h, &q, &r, &f, &e), MC_ERR_TEMP);
+	rc = http_send(h, &q, &r, &f, &e);
+	close(fd);
+	assert_int_equal(rc, MC_ERR_TEMP);
 	assert_int_equal(f, HTTP_FAIL_CONNECT);
 	assert_null(strstr(e.msg, "SECRET"));
 	free(u);

@@ -637,7 +637,7 @@ test_errors(void **state)
 		{ "login", NULL, "", "https://sso.example.edu/idp?SAMLRequest=abc", NULL, "text/html", 303, 0,
 		  MC_ERR_CONFIG, "redirects (HTTP 303) to https://sso.example.edu/idp?***: check [moodle] url", C_LOGIN },
 		{ "login", NULL, html_login, NULL, NULL, "text/html", 200, 0,
-		  MC_ERR_DATA, "\"<!DOCTYPE html> <html  dir=\"ltr\" lang=\"en\" xml:lang=\"en\"> <h...\"; check [moodle] url", C_LOGIN },
+		  MC_ERR_DATA, "JSON, not quoted: the request carried the password; check [moodle] url", C_LOGIN },
 		{ "login", NULL, "<!DOCTYPE html><html><head><title>Log in</title>", NULL, NULL, "text/html", 200, 0,
 		  MC_ERR_DATA, "HTML or XML page instead of JSON", C_LOGIN },
 		{ "login", NULL, "Not Found", NULL, NULL, "text/plain", 404, 0,
@@ -700,7 +700,7 @@ test_errors(void **state)
 		  "\"errorcode\":\"generalexceptionmessage\",\"message\":\"wstoken=" TOKEN45 " rejected\"}",
 		  NULL, NULL, NULL, 200, 0, MC_ERR_DATA, "(generalexceptionmessage: wstoken=*** rejected)", C_SITE },
 		{ "login", NULL, "<html>password=" PASSWORD " is wrong</html>", NULL, NULL, "text/html", 200, 0,
-		  MC_ERR_DATA, "\"<html>password=*** is wrong</html>\"", C_LOGIN },
+		  MC_ERR_DATA, "JSON, not quoted: the request carried the password", C_LOGIN },
 		{ "core_webservice_get_site_info", NULL, "{\"exception\":\"moodle_exception\","
 		  "\"errorcode\":\"invalidtoken\",\"message\":\"Invalid token\",\"debuginfo\":\"token "
 		  READY_TOKEN "\"}", NULL, NULL, NULL, 200, 1, MC_ERR_AUTH, "Invalid token; token ***)",

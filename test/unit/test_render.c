@@ -74,25 +74,25 @@ check_body(const char *body)
 	s = sget(o, "content");
 	if (s != NULL) {
 		assert_true(utf8_valid(s, strlen(s)));
-		assert_true(render_cplen(s) <= 2000);
+		assert_true(utf8_count(s) <= 2000);
 	}
 	if ((s = sget(o, "embeds.0.title")) != NULL) {
-		assert_true(render_cplen(s) <= 256);
-		assert_true(render_cplen(s) >= 1);
-		total += render_cplen(s);
+		assert_true(utf8_count(s) <= 256);
+		assert_true(utf8_count(s) >= 1);
+		total += utf8_count(s);
 	}
 	if ((s = sget(o, "embeds.0.description")) != NULL) {
-		assert_true(render_cplen(s) <= 4096);
-		total += render_cplen(s);
+		assert_true(utf8_count(s) <= 4096);
+		total += utf8_count(s);
 	}
 	if ((s = sget(o, "embeds.0.footer.text")) != NULL) {
-		assert_true(render_cplen(s) <= 2048);
-		assert_true(render_cplen(s) >= 1);
-		total += render_cplen(s);
+		assert_true(utf8_count(s) <= 2048);
+		assert_true(utf8_count(s) >= 1);
+		total += utf8_count(s);
 	}
 	assert_true(total <= 6000);
 	if ((s = sget(o, "username")) != NULL)
-		assert_true(render_cplen(s) >= 1 && render_cplen(s) <= 80);
+		assert_true(utf8_count(s) >= 1 && utf8_count(s) <= 80);
 	return o;
 }
 
@@ -348,9 +348,9 @@ test_long_names(void **state)
 		const char *t = sget(o, "embeds.0.title");
 		size_t nt, nd, nf;
 
-		nt = render_cplen(t);
-		nd = render_cplen(sget(o, "embeds.0.description"));
-		nf = render_cplen(sget(o, "embeds.0.footer.text"));
+		nt = utf8_count(t);
+		nd = utf8_count(sget(o, "embeds.0.description"));
+		nf = utf8_count(sget(o, "embeds.0.footer.text"));
 		/* Full to the limit, less at most one escape pair. */
 		assert_true(nt >= 255 && nt <= 256);
 		assert_true(nd >= 4095 && nd <= 4096);
@@ -358,7 +358,7 @@ test_long_names(void **state)
 		assert_clean_cut(t);
 		assert_clean_cut(sget(o, "embeds.0.description"));
 		assert_clean_cut(sget(o, "embeds.0.footer.text"));
-		assert_int_equal(render_cplen(sget(o, "username")), 80);
+		assert_int_equal(utf8_count(sget(o, "username")), 80);
 		json_object_put(o);
 		free(b);
 

@@ -1,6 +1,6 @@
 /* store: the LMDB state on real temporary files: round trips, windows,
- * claims from several processes, map growth, schema and damage refusal,
- * and a writer killed in the middle of its transactions. */
+ * map growth, schema and damage refusal, and a writer killed in the
+ * middle of its transactions.  The shared ping fields: test_protocol.c. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +21,9 @@
 #include <lmdb.h>
 
 #include "event.h"
+#include "protocol.h"
 #include "store.h"
+#include "store_internal.h"
 
 struct fixture {
 	char dir[256];
@@ -472,64 +474,6 @@ test_remove(void **state)
 	assert_int_equal(raw_count(f->path, "by_start"), 1);
 }
 
-/* sync's remove keeps a record a ping run is still posting for. */
-static void
-test_remove_unless_pinging(void **state)
-{
-	struct fixture *f = *state;
-	struct store *s = open_ok(f->path, STORE_CREATE);
-	struct record r, got;
-	struct err e = { 0 };
-	int won, removed;
-
-	/* ping none: removed */
-	make_record(&r, 4, 1000, 4);
-	assert_int_equal(store_put(s, &r, &e), MC_OK);
-	assert_int_equal(store_remove_unless_pinging(s, 4, "", 5000, 120, &removed, &e), MC_OK);
-	assert_int_equal(removed, 1);
-	assert_int_equal(store_get(s, 4, &got, &e), MC_ERR_NOTFOUND);
-	/* claimed 120 s ago (not stale yet): kept, its message id cleared */
-	assert_int_equal(store_put(s, &r, &e), MC_OK);
-	assert_int_equal(store_ping_claim(s, 4, 5000, 120, &won, &e), MC_OK);
-	assert_int_equal(won, 1);
-	assert_int_equal(store_remove_unless_pinging(s, 4, "", 5120, 120, &removed, &e), MC_OK);
-	assert_int_equal(removed, 0);
-	assert_int_equal(store_get(s, 4, &got, &e), MC_OK);
-	assert_string_equal(got.msg.msg_id, "");
-	assert_string_equal(got.msg.hash, "");
-	assert_int_equal(got.msg.ping, PING_CLAIMED);
-	assert_int_equal(got.msg.ping_at, 5000);
-	assert_string_equal(got.ev.name, r.ev.name);
-	event_free(&got.ev);
-	/* the ping recorded meanwhile: a ping id the caller did not delete */
-	assert_int_equal(store_set_ping(s, 4, PING_SENT, "1234567890123456789", 5001, &e), MC_OK);
-	assert_int_equal(store_remove_unless_pinging(s, 4, "", 5010, 120, &removed, &e), MC_OK);
-	assert_int_equal(removed, 0);
-	assert_int_equal(store_get(s, 4, &got, &e), MC_OK);
-	assert_string_equal(got.msg.ping_id, "1234567890123456789");
-	event_free(&got.ev);
-	/* that ping deleted by the caller: removed */
-	assert_int_equal(store_remove_unless_pinging(s, 4, "1234567890123456789", 5010, 120,
-	    &removed, &e), MC_OK);
-	assert_int_equal(removed, 1);
-	assert_int_equal(store_get(s, 4, &got, &e), MC_ERR_NOTFOUND);
-	/* a stale claim (a killed ping run) does not keep it */
-	assert_int_equal(store_put(s, &r, &e), MC_OK);
-	assert_int_equal(store_set_ping(s, 4, PING_NONE, "", 0, &e), MC_OK);
-	assert_int_equal(store_ping_claim(s, 4, 5000, 120, &won, &e), MC_OK);
-	assert_int_equal(store_remove_unless_pinging(s, 4, "", 5121, 120, &removed, &e), MC_OK);
-	assert_int_equal(removed, 1);
-	assert_int_equal(store_get(s, 4, &got, &e), MC_ERR_NOTFOUND);
-	/* absent: done */
-	assert_int_equal(store_remove_unless_pinging(s, 77, "", 5000, 120, &removed, &e), MC_OK);
-	assert_int_equal(removed, 1);
-	event_free(&r.ev);
-	store_close(s);
-	assert_int_equal(raw_count(f->path, "events"), 0);
-	assert_int_equal(raw_count(f->path, "messages"), 0);
-	assert_int_equal(raw_count(f->path, "by_start"), 0);
-}
-
 static void
 test_meta(void **state)
 {
@@ -540,12 +484,15 @@ test_meta(void **state)
 
 	assert_int_equal(store_meta_get(s, "webhook_id", &v, &e), MC_OK);
 	assert_null(v);
+	v = (char *)1;
+	assert_int_equal(store_webhook_get(s, &v, &e), MC_OK);
+	assert_null(v);
 	assert_int_equal(store_meta_get(s, "schema", &v, &e), MC_OK);
 	assert_string_equal(v, "1");
 	free(v);
 	assert_int_equal(store_meta_put(s, "webhook_id", "123456789012345678", &e), MC_OK);
-	assert_int_equal(store_meta_put(s, "last_sync", "1800000000", &e), MC_OK);
-	assert_int_equal(store_meta_put(s, "last_sync", "1800000600", &e), MC_OK);
+	assert_int_equal(store_meta_put(s, "note", "1800000000", &e), MC_OK);
+	assert_int_equal(store_meta_put(s, "note", "1800000600", &e), MC_OK);
 	assert_int_equal(store_meta_put(s, "empty", "", &e), MC_OK);
 	assert_int_equal(store_meta_put(s, "", "x", &e), MC_ERR_DATA);
 	store_close(s);
@@ -553,9 +500,14 @@ test_meta(void **state)
 	assert_int_equal(store_meta_get(s, "webhook_id", &v, &e), MC_OK);
 	assert_string_equal(v, "123456789012345678");
 	free(v);
-	assert_int_equal(store_meta_get(s, "last_sync", &v, &e), MC_OK);
+	assert_int_equal(store_meta_get(s, "note", &v, &e), MC_OK);
 	assert_string_equal(v, "1800000600");
 	free(v);
+	/* cmd's way to the webhook id: the same meta key */
+	assert_int_equal(store_webhook_get(s, &v, &e), MC_OK);
+	assert_string_equal(v, "123456789012345678");
+	free(v);
+	assert_int_equal(store_webhook_put(s, "1", &e), MC_ERR_IO);   /* read-only */
 	assert_int_equal(store_meta_get(s, "empty", &v, &e), MC_OK);
 	assert_string_equal(v, "");
 	free(v);
@@ -593,58 +545,6 @@ test_check_site(void **state)
 	store_close(s);
 	s = open_ok(f->path, STORE_RDONLY);
 	assert_int_equal(store_check_site(s, "https://b.example.edu", &e), MC_ERR_CONFIG);
-	store_close(s);
-}
-
-static void
-test_keep_ping_and_set_ping(void **state)
-{
-	struct fixture *f = *state;
-	struct store *s = open_ok(f->path, STORE_CREATE);
-	struct record r, got;
-	struct err e = { 0 };
-	int won;
-
-	make_record(&r, 4, 1000, 4);   /* ping none */
-	assert_int_equal(r.msg.ping, PING_NONE);
-	assert_int_equal(store_put(s, &r, &e), MC_OK);
-	assert_int_equal(store_ping_claim(s, 4, 5000, 120, &won, &e), MC_OK);
-	assert_int_equal(won, 1);
-	/* sync writes its older copy: the claim stays, the rest is sync's. */
-	free(r.ev.name);
-	r.ev.name = strdup("renamed");
-	snprintf(r.msg.hash, sizeof r.msg.hash, "0123456789abcdef");
-	assert_int_equal(store_put_keep_ping(s, &r, &e), MC_OK);
-	assert_int_equal(store_get(s, 4, &got, &e), MC_OK);
-	assert_string_equal(got.ev.name, "renamed");
-	assert_string_equal(got.msg.hash, "0123456789abcdef");
-	assert_int_equal(got.msg.ping, PING_CLAIMED);
-	assert_int_equal(got.msg.ping_at, 5000);
-	event_free(&got.ev);
-	/* ping records its message: sync's fields stay. */
-	assert_int_equal(store_set_ping(s, 4, PING_SENT, "1234567890123456789", 5001, &e), MC_OK);
-	assert_int_equal(store_get(s, 4, &got, &e), MC_OK);
-	assert_string_equal(got.ev.name, "renamed");
-	assert_string_equal(got.msg.hash, "0123456789abcdef");
-	assert_string_equal(got.msg.msg_id, r.msg.msg_id);
-	assert_int_equal(got.msg.ping, PING_SENT);
-	assert_string_equal(got.msg.ping_id, "1234567890123456789");
-	assert_int_equal(got.msg.ping_at, 5001);
-	event_free(&got.ev);
-	assert_int_equal(store_set_ping(s, 4, PING_DONE, NULL, 9000, &e), MC_OK);
-	assert_int_equal(store_get(s, 4, &got, &e), MC_OK);
-	assert_int_equal(got.msg.ping, PING_DONE);
-	assert_string_equal(got.msg.ping_id, "");
-	event_free(&got.ev);
-	assert_int_equal(store_set_ping(s, 5, PING_SENT, "1", 1, &e), MC_ERR_NOTFOUND);
-	/* A new conference takes the ping fields given. */
-	r.ev.id = 8;
-	r.msg.ping = PING_DONE;
-	assert_int_equal(store_put_keep_ping(s, &r, &e), MC_OK);
-	assert_int_equal(store_get(s, 8, &got, &e), MC_OK);
-	assert_int_equal(got.msg.ping, PING_DONE);
-	event_free(&got.ev);
-	event_free(&r.ev);
 	store_close(s);
 }
 
@@ -813,108 +713,6 @@ test_lmdb_tools(void **state)
 	}
 	record_list_free(&l);
 	store_close(s);
-}
-
-/* ---- claims ------------------------------------------------------------ */
-
-static void
-test_claim(void **state)
-{
-	struct fixture *f = *state;
-	struct store *s = open_ok(f->path, STORE_CREATE);
-	struct record got;
-	struct err e = { 0 };
-	int won = -1;
-
-	put_ok(s, 1, 1000, 4);   /* n = 4: ping none */
-	assert_int_equal(store_ping_claim(s, 1, 2000, 600, &won, &e), MC_OK);
-	assert_int_equal(won, 1);
-	assert_int_equal(store_ping_claim(s, 1, 2000, 600, &won, &e), MC_OK);
-	assert_int_equal(won, 0);
-	/* Claimed exactly stale_after ago: still held. */
-	assert_int_equal(store_ping_claim(s, 1, 2600, 600, &won, &e), MC_OK);
-	assert_int_equal(won, 0);
-	/* Longer ago: a killed run's claim, taken over. */
-	assert_int_equal(store_ping_claim(s, 1, 2601, 600, &won, &e), MC_OK);
-	assert_int_equal(won, 1);
-	assert_int_equal(store_get(s, 1, &got, &e), MC_OK);
-	assert_int_equal(got.msg.ping, PING_CLAIMED);
-	assert_int_equal(got.msg.ping_at, 2601);
-	event_free(&got.ev);
-	/* Sent or done: never again, however old. */
-	assert_int_equal(store_set_ping(s, 1, PING_SENT, "9", 2602, &e), MC_OK);
-	assert_int_equal(store_ping_claim(s, 1, 99999, 600, &won, &e), MC_OK);
-	assert_int_equal(won, 0);
-	assert_int_equal(store_set_ping(s, 1, PING_DONE, NULL, 2603, &e), MC_OK);
-	assert_int_equal(store_ping_claim(s, 1, 99999, 600, &won, &e), MC_OK);
-	assert_int_equal(won, 0);
-	won = 7;
-	assert_int_equal(store_ping_claim(s, 42, 2000, 600, &won, &e), MC_ERR_NOTFOUND);
-	assert_int_equal(won, 0);
-	store_close(s);
-}
-
-#define RACERS 6
-#define RACE_IDS 24
-
-static void
-test_claim_race(void **state)
-{
-	struct fixture *f = *state;
-	struct store *s = open_ok(f->path, STORE_CREATE);
-	int gate[2], res[RACERS][2];
-	pid_t pid[RACERS];
-	uint32_t mask[RACERS] = { 0 };
-	int i, id, winners, st;
-
-	for (id = 1; id <= RACE_IDS; id++)
-		put_ok(s, id, 1000 + id, 4 * id);   /* ping none */
-	store_close(s);
-	assert_int_equal(pipe(gate), 0);
-	for (i = 0; i < RACERS; i++) {
-		assert_int_equal(pipe(res[i]), 0);
-		pid[i] = fork();
-		assert_true(pid[i] >= 0);
-		if (pid[i] == 0) {
-			struct store *cs;
-			struct err ce;
-			uint32_t m = 0;
-			char c;
-			int w;
-
-			close(gate[1]);
-			if (read(gate[0], &c, 1) != 0)
-				_exit(2);
-			if (store_open(f->path, 0, &cs, &ce) != MC_OK)
-				_exit(3);
-			for (id = 1; id <= RACE_IDS; id++) {
-				if (store_ping_claim(cs, id, 5000, 600, &w, &ce) != MC_OK)
-					_exit(4);
-				if (w)
-					m |= 1u << id;
-			}
-			store_close(cs);
-			if (write(res[i][1], &m, sizeof m) != sizeof m)
-				_exit(5);
-			_exit(0);
-		}
-		close(res[i][1]);
-	}
-	close(gate[0]);
-	close(gate[1]);   /* all start at once */
-	for (i = 0; i < RACERS; i++) {
-		assert_int_equal(read(res[i][0], &mask[i], sizeof mask[i]), sizeof mask[i]);
-		close(res[i][0]);
-		assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
-		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	}
-	for (id = 1; id <= RACE_IDS; id++) {
-		winners = 0;
-		for (i = 0; i < RACERS; i++)
-			winners += (mask[i] >> id) & 1;
-		if (winners != 1)
-			fail_msg("conference %d claimed by %d processes", id, winners);
-	}
 }
 
 /* ---- growth ------------------------------------------------------------ */
@@ -1316,7 +1114,7 @@ test_rdonly(void **state)
 		assert_int_equal(l.n, 1);
 		record_list_free(&l);
 		assert_int_equal(store_put(s, &(struct record){ .ev = { .id = 2 } }, &e), MC_ERR_IO);
-		assert_int_equal(store_ping_claim(s, 1, 5000, 60, &won, &e), MC_ERR_IO);
+		assert_int_equal(protocol_ping_claim(s, 1, 5000, &won, &e), MC_ERR_IO);
 		assert_int_equal(store_remove(s, 1, &e), MC_ERR_IO);
 		store_close(s);
 		assert_int_equal(exists(lockp), pass);
@@ -1469,15 +1267,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_put_moves_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_many_and_negative, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_remove_unless_pinging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_site, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_keep_ping_and_set_ping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stored_json_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lmdb_tools, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_claim, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_claim_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_growth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_growth_by_other, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_newer, setup, teardown),

@@ -1,4 +1,4 @@
-/* util: redaction, buffers, integer parsing, big-endian keys, UTF-8. */
+/* util: code points, buffers, integer parsing, big-endian keys, UTF-8. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,23 +10,14 @@
 #include "util.h"
 
 static void
-test_redact(void **state)
+test_utf8_count(void **state)
 {
-	struct secrets s = { 0 };
-	char *r;
-
 	(void)state;
-	secrets_add(&s, "hunter2");
-	secrets_add(&s, "abcdef0123456789");
-	secrets_add(&s, "ab");  /* too short to redact */
-	secrets_add(&s, NULL);
-	r = redact(&s, "login hunter2 with token=abcdef0123456789&x=hunter2 ab");
-	assert_string_equal(r, "login *** with token=***&x=*** ab");
-	free(r);
-	r = redact(NULL, "plain");
-	assert_string_equal(r, "plain");
-	free(r);
-	secrets_free(&s);
+	assert_int_equal(utf8_count(""), 0);
+	assert_int_equal(utf8_count("abc"), 3);
+	assert_int_equal(utf8_count("w\xc3\xb6rd \xe2\x80\xa6 \xf0\x9f\x98\x80"), 8);
+	/* a stray byte counts as one character, as it is shown as one */
+	assert_int_equal(utf8_count("a\xff" "b"), 3);
 }
 
 static void
@@ -146,7 +137,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_redact),
+		cmocka_unit_test(test_utf8_count),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_parse_int64),
 		cmocka_unit_test(test_be64),

@@ -1,4 +1,4 @@
-/* due: the ping window, the missed-run window, stale claims and the
+/* ping_plan: the ping window, the missed-run window, stale claims and the
  * cleanup of ping messages, each at its boundaries. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "due.h"
+#include "ping_plan.h"
 
 #define S     1700000000      /* the conference's start           */
 #define PMIN  5               /* ping_minutes                     */
@@ -32,15 +32,15 @@ one(int64_t start, int64_t duration, enum ping_state ping, int64_t ping_at)
 	return l;
 }
 
-/* The plan for one record at now: -1 = nothing, else the due_kind. */
+/* The plan for one record at now: -1 = nothing, else the ping_step_kind. */
 static int
 kind_at(int64_t now, int64_t duration, enum ping_state ping, int64_t ping_at)
 {
 	struct record_list l = one(S, duration, ping, ping_at);
-	struct due_plan p;
+	struct ping_plan p;
 	int k;
 
-	due_plan(&l, now, PMIN, MMIN, &p);
+	ping_plan_make(&l, now, PMIN, MMIN, &p);
 	assert_true(p.n <= 1);
 	if (p.n == 0) {
 		assert_null(p.v);
@@ -48,9 +48,9 @@ kind_at(int64_t now, int64_t duration, enum ping_state ping, int64_t ping_at)
 	} else {
 		assert_int_equal(p.v[0].rec, 0);
 		k = (int)p.v[0].kind;
-		assert_int_equal(p.npings, k == DUE_DELETE ? 0 : 1);
+		assert_int_equal(p.npings, k == STEP_DELETE_PING ? 0 : 1);
 	}
-	due_plan_free(&p);
+	ping_plan_free(&p);
 	record_list_free(&l);
 	return k;
 }
@@ -61,18 +61,18 @@ test_ping_window(void **state)
 	(void)state;
 	assert_int_equal(kind_at(S - LEAD - 3600, 0, PING_NONE, 0), -1);
 	assert_int_equal(kind_at(S - LEAD - 1, 0, PING_NONE, 0), -1);
-	assert_int_equal(kind_at(S - LEAD, 0, PING_NONE, 0), DUE_PING);
-	assert_int_equal(kind_at(S - 240, 0, PING_NONE, 0), DUE_PING);
-	assert_int_equal(kind_at(S - 1, 0, PING_NONE, 0), DUE_PING);
+	assert_int_equal(kind_at(S - LEAD, 0, PING_NONE, 0), STEP_PING);
+	assert_int_equal(kind_at(S - 240, 0, PING_NONE, 0), STEP_PING);
+	assert_int_equal(kind_at(S - 1, 0, PING_NONE, 0), STEP_PING);
 }
 
 static void
 test_missed_run(void **state)
 {
 	(void)state;
-	assert_int_equal(kind_at(S, 0, PING_NONE, 0), DUE_PING_STARTED);
-	assert_int_equal(kind_at(S + 1, 0, PING_NONE, 0), DUE_PING_STARTED);
-	assert_int_equal(kind_at(S + LEAD - 1, 0, PING_NONE, 0), DUE_PING_STARTED);
+	assert_int_equal(kind_at(S, 0, PING_NONE, 0), STEP_PING_STARTED);
+	assert_int_equal(kind_at(S + 1, 0, PING_NONE, 0), STEP_PING_STARTED);
+	assert_int_equal(kind_at(S + LEAD - 1, 0, PING_NONE, 0), STEP_PING_STARTED);
 	assert_int_equal(kind_at(S + LEAD, 0, PING_NONE, 0), -1);
 	assert_int_equal(kind_at(S + LEAD + 3600, 0, PING_NONE, 0), -1);
 }
@@ -82,7 +82,7 @@ test_missed_run_over(void **state)
 {
 	(void)state;
 	/* A 2-minute conference: a missed run pings while it lasts, not after. */
-	assert_int_equal(kind_at(S + 119, 120, PING_NONE, 0), DUE_PING_STARTED);
+	assert_int_equal(kind_at(S + 119, 120, PING_NONE, 0), STEP_PING_STARTED);
 	assert_int_equal(kind_at(S + 120, 120, PING_NONE, 0), -1);
 	assert_int_equal(kind_at(S + LEAD - 1, 120, PING_NONE, 0), -1);
 }
@@ -105,13 +105,13 @@ test_claims(void **state)
 	(void)state;
 	assert_int_equal(kind_at(now, 0, PING_CLAIMED, now), -1);
 	assert_int_equal(kind_at(now, 0, PING_CLAIMED, now - 1), -1);
-	assert_int_equal(kind_at(now, 0, PING_CLAIMED, now - DUE_STALE_CLAIM), -1);
-	assert_int_equal(kind_at(now, 0, PING_CLAIMED, now - DUE_STALE_CLAIM - 1), DUE_PING);
+	assert_int_equal(kind_at(now, 0, PING_CLAIMED, now - PROTOCOL_STALE_CLAIM), -1);
+	assert_int_equal(kind_at(now, 0, PING_CLAIMED, now - PROTOCOL_STALE_CLAIM - 1), STEP_PING);
 	/* a stale claim in the missed-run window: pinged, worded "started" */
 	now = S + 200;
-	assert_int_equal(kind_at(now, 0, PING_CLAIMED, now - DUE_STALE_CLAIM), -1);
-	assert_int_equal(kind_at(now, 0, PING_CLAIMED, now - DUE_STALE_CLAIM - 1),
-	    DUE_PING_STARTED);
+	assert_int_equal(kind_at(now, 0, PING_CLAIMED, now - PROTOCOL_STALE_CLAIM), -1);
+	assert_int_equal(kind_at(now, 0, PING_CLAIMED, now - PROTOCOL_STALE_CLAIM - 1),
+	    STEP_PING_STARTED);
 	/* a stale claim outside both windows: nothing */
 	now = S + LEAD;
 	assert_int_equal(kind_at(now, 0, PING_CLAIMED, now - 3600), -1);
@@ -127,11 +127,11 @@ test_delete_when_over(void **state)
 	(void)state;
 	/* no duration from Moodle: meeting_minutes */
 	assert_int_equal(kind_at(end - 1, 0, PING_SENT, S - 60), -1);
-	assert_int_equal(kind_at(end, 0, PING_SENT, S - 60), DUE_DELETE);
-	assert_int_equal(kind_at(end + 86400, 0, PING_SENT, S - 60), DUE_DELETE);
+	assert_int_equal(kind_at(end, 0, PING_SENT, S - 60), STEP_DELETE_PING);
+	assert_int_equal(kind_at(end + 86400, 0, PING_SENT, S - 60), STEP_DELETE_PING);
 	/* duration from Moodle wins over meeting_minutes */
 	assert_int_equal(kind_at(S + 1799, 1800, PING_SENT, S - 60), -1);
-	assert_int_equal(kind_at(S + 1800, 1800, PING_SENT, S - 60), DUE_DELETE);
+	assert_int_equal(kind_at(S + 1800, 1800, PING_SENT, S - 60), STEP_DELETE_PING);
 	/* an over conference whose ping is done, none or claimed: nothing */
 	assert_int_equal(kind_at(end, 0, PING_DONE, S - 60), -1);
 	assert_int_equal(kind_at(end, 0, PING_NONE, 0), -1);
@@ -141,14 +141,14 @@ static void
 test_zero_minutes(void **state)
 {
 	struct record_list l = one(S, 0, PING_NONE, 0);
-	struct due_plan p;
+	struct ping_plan p;
 	int64_t now;
 
 	(void)state;
 	for (now = S - 2; now <= S + 2; now++) {
-		due_plan(&l, now, 0, MMIN, &p);
+		ping_plan_make(&l, now, 0, MMIN, &p);
 		assert_int_equal(p.n, 0);
-		due_plan_free(&p);
+		ping_plan_free(&p);
 	}
 	record_list_free(&l);
 }
@@ -157,7 +157,7 @@ static void
 test_many(void **state)
 {
 	struct record_list l = { 0 };
-	struct due_plan p;
+	struct ping_plan p;
 	int64_t now = S;
 	struct {
 		int64_t start, duration;
@@ -186,72 +186,72 @@ test_many(void **state)
 		r.msg.ping_at = in[i].at;
 		record_list_push(&l, &r);
 	}
-	due_plan(&l, now, PMIN, MMIN, &p);
+	ping_plan_make(&l, now, PMIN, MMIN, &p);
 	assert_int_equal(p.n, 5);
 	assert_int_equal(p.npings, 3);
 	assert_int_equal(p.v[0].rec, 3);
-	assert_int_equal(p.v[0].kind, DUE_PING_STARTED);
+	assert_int_equal(p.v[0].kind, STEP_PING_STARTED);
 	assert_int_equal(p.v[1].rec, 5);
-	assert_int_equal(p.v[1].kind, DUE_PING);
+	assert_int_equal(p.v[1].kind, STEP_PING);
 	assert_int_equal(p.v[2].rec, 6);
-	assert_int_equal(p.v[2].kind, DUE_PING);
+	assert_int_equal(p.v[2].kind, STEP_PING);
 	assert_int_equal(p.v[3].rec, 0);
-	assert_int_equal(p.v[3].kind, DUE_DELETE);
+	assert_int_equal(p.v[3].kind, STEP_DELETE_PING);
 	assert_int_equal(p.v[4].rec, 2);
-	assert_int_equal(p.v[4].kind, DUE_DELETE);
-	due_plan_free(&p);
+	assert_int_equal(p.v[4].kind, STEP_DELETE_PING);
+	ping_plan_free(&p);
 	assert_null(p.v);
 	assert_int_equal(p.n, 0);
 
 	/* empty list: nothing, no allocation */
 	record_list_free(&l);
-	due_plan(&l, now, PMIN, MMIN, &p);
+	ping_plan_make(&l, now, PMIN, MMIN, &p);
 	assert_int_equal(p.n, 0);
 	assert_null(p.v);
-	due_plan_free(&p);
+	ping_plan_free(&p);
 }
 
 static void
 test_moved(void **state)
 {
 	struct record_list l;
-	struct due_plan p;
+	struct ping_plan p;
 
 	(void)state;
 	/* pinged a second before its window: sent for an earlier start */
 	l = one(S, 0, PING_SENT, S - LEAD - 1);
-	assert_int_equal(due_moved(&l.v[0], PMIN), 1);
-	due_plan(&l, S - 60, PMIN, MMIN, &p);
+	assert_int_equal(ping_plan_moved(&l.v[0], PMIN), 1);
+	ping_plan_make(&l, S - 60, PMIN, MMIN, &p);
 	assert_int_equal(p.n, 1);
-	assert_int_equal(p.v[0].kind, DUE_PING);
+	assert_int_equal(p.v[0].kind, STEP_PING);
 	assert_int_equal(p.v[0].replace, 1);
-	due_plan_free(&p);
-	due_plan(&l, S + 60, PMIN, MMIN, &p);
+	ping_plan_free(&p);
+	ping_plan_make(&l, S + 60, PMIN, MMIN, &p);
 	assert_int_equal(p.n, 1);
-	assert_int_equal(p.v[0].kind, DUE_PING_STARTED);
+	assert_int_equal(p.v[0].kind, STEP_PING_STARTED);
 	assert_int_equal(p.v[0].replace, 1);
-	due_plan_free(&p);
+	ping_plan_free(&p);
 	/* outside its new window: nothing yet, or nothing any more */
-	due_plan(&l, S - LEAD - 1, PMIN, MMIN, &p);
+	ping_plan_make(&l, S - LEAD - 1, PMIN, MMIN, &p);
 	assert_int_equal(p.n, 0);
-	due_plan_free(&p);
-	due_plan(&l, S + LEAD, PMIN, MMIN, &p);
+	ping_plan_free(&p);
+	ping_plan_make(&l, S + LEAD, PMIN, MMIN, &p);
 	assert_int_equal(p.n, 0);
-	due_plan_free(&p);
+	ping_plan_free(&p);
 	record_list_free(&l);
 	/* pinged at the first second of its window: not moved */
 	l = one(S, 0, PING_SENT, S - LEAD);
-	assert_int_equal(due_moved(&l.v[0], PMIN), 0);
-	due_plan(&l, S - 60, PMIN, MMIN, &p);
+	assert_int_equal(ping_plan_moved(&l.v[0], PMIN), 0);
+	ping_plan_make(&l, S - 60, PMIN, MMIN, &p);
 	assert_int_equal(p.n, 0);
-	due_plan_free(&p);
+	ping_plan_free(&p);
 	record_list_free(&l);
 	/* only a sent ping can have moved */
 	l = one(S, 0, PING_DONE, S - 86400);
-	assert_int_equal(due_moved(&l.v[0], PMIN), 0);
+	assert_int_equal(ping_plan_moved(&l.v[0], PMIN), 0);
 	record_list_free(&l);
 	l = one(S, 0, PING_CLAIMED, S - LEAD - 1);
-	assert_int_equal(due_moved(&l.v[0], PMIN), 0);
+	assert_int_equal(ping_plan_moved(&l.v[0], PMIN), 0);
 	record_list_free(&l);
 }
 
@@ -259,32 +259,32 @@ static void
 test_single(void **state)
 {
 	struct record r = { 0 };
-	enum due_kind k = DUE_DELETE;
+	enum ping_step_kind k = STEP_DELETE_PING;
 
 	(void)state;
 	r.ev.start = S;
 	/* the window alone, whatever the ping state */
 	r.msg.ping = PING_SENT;
-	assert_int_equal(due_ping_window(&r.ev, S - LEAD - 1, PMIN, MMIN, &k), 0);
-	assert_int_equal(due_ping_window(&r.ev, S - LEAD, PMIN, MMIN, &k), 1);
-	assert_int_equal(k, DUE_PING);
-	assert_int_equal(due_ping_window(&r.ev, S, PMIN, MMIN, &k), 1);
-	assert_int_equal(k, DUE_PING_STARTED);
-	assert_int_equal(due_ping_window(&r.ev, S + LEAD, PMIN, MMIN, &k), 0);
+	assert_int_equal(ping_plan_in_window(&r.ev, S - LEAD - 1, PMIN, MMIN, &k), 0);
+	assert_int_equal(ping_plan_in_window(&r.ev, S - LEAD, PMIN, MMIN, &k), 1);
+	assert_int_equal(k, STEP_PING);
+	assert_int_equal(ping_plan_in_window(&r.ev, S, PMIN, MMIN, &k), 1);
+	assert_int_equal(k, STEP_PING_STARTED);
+	assert_int_equal(ping_plan_in_window(&r.ev, S + LEAD, PMIN, MMIN, &k), 0);
 	/* unping: sent and over only */
-	assert_int_equal(due_unping(&r, S + MMIN * 60 - 1, MMIN), 0);
-	assert_int_equal(due_unping(&r, S + MMIN * 60, MMIN), 1);
+	assert_int_equal(ping_plan_to_delete(&r, S + MMIN * 60 - 1, MMIN), 0);
+	assert_int_equal(ping_plan_to_delete(&r, S + MMIN * 60, MMIN), 1);
 	r.msg.ping = PING_DONE;
-	assert_int_equal(due_unping(&r, S + MMIN * 60, MMIN), 0);
+	assert_int_equal(ping_plan_to_delete(&r, S + MMIN * 60, MMIN), 0);
 	/* claimable */
 	r.msg.ping = PING_NONE;
-	assert_int_equal(due_claimable(&r.msg, S), 1);
+	assert_int_equal(protocol_claimable(&r.msg, S), 1);
 	r.msg.ping = PING_CLAIMED;
-	r.msg.ping_at = S - DUE_STALE_CLAIM;
-	assert_int_equal(due_claimable(&r.msg, S), 0);
-	assert_int_equal(due_claimable(&r.msg, S + 1), 1);
+	r.msg.ping_at = S - PROTOCOL_STALE_CLAIM;
+	assert_int_equal(protocol_claimable(&r.msg, S), 0);
+	assert_int_equal(protocol_claimable(&r.msg, S + 1), 1);
 	r.msg.ping = PING_SENT;
-	assert_int_equal(due_claimable(&r.msg, S + 86400), 0);
+	assert_int_equal(protocol_claimable(&r.msg, S + 86400), 0);
 }
 
 static void
@@ -293,16 +293,16 @@ test_window(void **state)
 	int64_t from, to;
 
 	(void)state;
-	due_window(S, PMIN, MMIN, &from, &to);
-	assert_int_equal(from, S - DUE_MIN_LOOKBACK);
+	ping_plan_window(S, PMIN, MMIN, &from, &to);
+	assert_int_equal(from, S - PING_PLAN_MIN_LOOKBACK);
 	/* store_load_window reads from <= start < to: start = now + lead is in */
 	assert_int_equal(to, S + LEAD + 1);
 	/* long meetings: the lookback covers meeting_minutes + ping_minutes */
-	due_window(S, 10, 2000, &from, &to);
+	ping_plan_window(S, 10, 2000, &from, &to);
 	assert_int_equal(from, S - (2000 + 10) * 60);
 	assert_int_equal(to, S + 600 + 1);
 	/* every record the plan can pick lies in the window */
-	due_window(S, PMIN, MMIN, &from, &to);
+	ping_plan_window(S, PMIN, MMIN, &from, &to);
 	assert_true(from <= S - MMIN * 60);        /* just over: delete       */
 	assert_true(from <= S - LEAD + 1);         /* last missed-run second  */
 }

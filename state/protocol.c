@@ -1,0 +1,169 @@
+/* protocol: the writes sync and ping make to a shared record, each one
+ * transaction that reads the record again first.  See protocol.h. */
+#include "protocol.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+int
+protocol_claimable(const struct message *m, int64_t now)
+{
+	if (m->ping == PING_NONE)
+		return 1;
+	/* ping_at comes from the file: whatever it holds, no overflow (a
+	 * claim from the far future stays held) */
+	return m->ping == PING_CLAIMED && m->ping_at <= INT64_MAX - PROTOCOL_STALE_CLAIM &&
+	    m->ping_at + PROTOCOL_STALE_CLAIM < now;
+}
+
+/* ---- sync ---- */
+
+static int
+step_sync_put(struct store *s, MDB_txn *txn, void *arg, struct err *e)
+{
+	return store_txn_put_record(s, txn, arg, 1, e);
+}
+
+enum mc_err
+protocol_sync_put(struct store *s, const struct record *r, struct err *e)
+{
+	if (store_check_keys(r, 1, e) != MC_OK)
+		return e->kind;
+	return store_txn_write(s, step_sync_put, (void *)r, e);
+}
+
+struct sync_remove {
+	int64_t id, now;
+	const char *ping_deleted;
+	int *removed;
+};
+
+static int
+step_sync_remove(struct store *s, MDB_txn *txn, void *arg, struct err *e)
+{
+	struct sync_remove *a = arg;
+	struct message m;
+	int rc, pinging;
+
+	*a->removed = 0;
+	rc = store_txn_get_message(s, txn, a->id, &m, e);
+	if (rc == MDB_NOTFOUND) {
+		*a->removed = 1;
+		return TXN_NOCHANGE;
+	}
+	if (rc != 0)
+		return rc;
+	pinging = (m.ping == PING_CLAIMED && !protocol_claimable(&m, a->now)) ||
+	    (m.ping_id[0] != '\0' && strcmp(m.ping_id, a->ping_deleted) != 0);
+	if (!pinging) {
+		*a->removed = 1;
+		return store_txn_remove(s, txn, a->id, e);
+	}
+	if (m.msg_id[0] == '\0' && m.hash[0] == '\0')
+		return TXN_NOCHANGE;
+	m.msg_id[0] = '\0';
+	m.hash[0] = '\0';
+	return store_txn_put_message(s, txn, a->id, &m);
+}
+
+enum mc_err
+protocol_sync_remove(struct store *s, int64_t id, const char *ping_deleted, int64_t now,
+    int *removed, struct err *e)
+{
+	struct sync_remove a = { id, now, ping_deleted ? ping_deleted : "", removed };
+
+	return store_txn_write(s, step_sync_remove, &a, e);
+}
+
+/* ---- ping ---- */
+
+enum ping_move { MOVE_CLAIM, MOVE_SENT, MOVE_REOPEN, MOVE_DONE };
+
+struct ping_write {
+	enum ping_move move;
+	int64_t id, now;
+	const char *ping_id;
+	int *won;
+};
+
+static int
+step_ping(struct store *s, MDB_txn *txn, void *arg, struct err *e)
+{
+	struct ping_write *a = arg;
+	struct message m;
+	int rc;
+
+	rc = store_txn_get_message(s, txn, a->id, &m, e);
+	if (rc == MDB_NOTFOUND) {
+		err_set(e, MC_ERR_NOTFOUND, "conference %lld is not in the state", (long long)a->id);
+		return TXN_FAILED;
+	}
+	if (rc != 0)
+		return rc;
+	switch (a->move) {
+	case MOVE_CLAIM:
+		if (!protocol_claimable(&m, a->now))
+			return TXN_NOCHANGE;
+		m.ping = PING_CLAIMED;
+		break;
+	case MOVE_SENT:
+		m.ping = PING_SENT;
+		break;
+	case MOVE_REOPEN:
+		m.ping = PING_NONE;
+		break;
+	case MOVE_DONE:
+		m.ping = PING_DONE;
+		break;
+	}
+	m.ping_at = a->now;
+	m.ping_id[0] = '\0';
+	if (a->ping_id != NULL)
+		snprintf(m.ping_id, sizeof m.ping_id, "%s", a->ping_id);
+	rc = store_txn_put_message(s, txn, a->id, &m);
+	if (rc == 0 && a->won != NULL)
+		*a->won = 1;
+	return rc;
+}
+
+enum mc_err
+protocol_ping_claim(struct store *s, int64_t id, int64_t now, int *won, struct err *e)
+{
+	struct ping_write a = { MOVE_CLAIM, id, now, NULL, won };
+	enum mc_err rc;
+
+	*won = 0;
+	rc = store_txn_write(s, step_ping, &a, e);
+	if (rc != MC_OK)
+		*won = 0;
+	return rc;
+}
+
+enum mc_err
+protocol_ping_sent(struct store *s, int64_t id, const char *ping_id, int64_t now,
+    struct err *e)
+{
+	struct ping_write a = { MOVE_SENT, id, now, ping_id, NULL };
+
+	return store_txn_write(s, step_ping, &a, e);
+}
+
+enum mc_err
+protocol_ping_reopen(struct store *s, int64_t id, struct err *e)
+{
+	struct ping_write a = { MOVE_REOPEN, id, 0, NULL, NULL };
+
+	return store_txn_write(s, step_ping, &a, e);
+}
+
+enum mc_err
+protocol_ping_done(struct store *s, int64_t id, const char *ping_id, int64_t now,
+    struct err *e)
+{
+	struct ping_write a = { MOVE_DONE, id, now, ping_id, NULL };
+
+	return store_txn_write(s, step_ping, &a, e);
+}

@@ -1,0 +1,512 @@
+/* protocol: the states a conference's messages go through and which run
+ * (sync or ping) may move them, on a real LMDB file in a temporary
+ * directory, without the binary: every move of protocol.h, the stale-claim
+ * boundary, what sync's writes keep of ping's, and claims raced by several
+ * processes. */
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <lmdb.h>
+
+#include "event.h"
+#include "protocol.h"
+#include "store.h"
+
+struct fixture {
+	char dir[256];
+	char path[300];
+};
+
+static int
+rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(f->dir, sizeof f->dir, "%s/mcstore.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof f->path, "%s/state.mdb", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* A record whose every field is set from n. */
+static void
+make_record(struct record *r, int64_t id, int64_t start, int64_t n)
+{
+	char buf[128];
+
+	memset(r, 0, sizeof *r);
+	r->ev.id = id;
+	r->ev.course_id = 100 + n;
+	snprintf(buf, sizeof buf, "RM%lld", (long long)n);
+	r->ev.course_short = strdup(buf);
+	snprintf(buf, sizeof buf, "Réseaux « %lld » \"q\" \\ / ünïcödé", (long long)n);
+	r->ev.course_name = strdup(buf);
+	snprintf(buf, sizeof buf, "Conférence %lld\ttab\nline", (long long)n);
+	r->ev.name = strdup(buf);
+	r->ev.module = strdup("bigbluebuttonbn");
+	r->ev.cmid = 500 + n;
+	snprintf(buf, sizeof buf, "https://moodle.example.edu/mod/bigbluebuttonbn/view.php?id=%lld",
+	    (long long)(500 + n));
+	r->ev.url = strdup(buf);
+	r->ev.site_name = strdup("Université");
+	r->ev.start = start;
+	r->ev.duration = 60 * n;
+	r->ev.missing = n % 3;
+	snprintf(r->msg.msg_id, sizeof r->msg.msg_id, "%lld", 1100000000000000000LL + n);
+	snprintf(r->msg.hash, sizeof r->msg.hash, "%016llx",
+	    0xfedcba9876543210ULL + (unsigned long long)n);
+	if (n % 2)
+		snprintf(r->msg.ping_id, sizeof r->msg.ping_id, "%lld", 1200000000000000000LL + n);
+	r->msg.ping = (enum ping_state)(n % 4);
+	r->msg.ping_at = 1700000000 + n;
+}
+
+static struct store *
+open_ok(const char *path, int flags)
+{
+	struct store *s = NULL;
+	struct err e = { 0 };
+	enum mc_err rc = store_open(path, flags, &s, &e);
+
+	if (rc != MC_OK)
+		fail_msg("store_open %s: %d %s", path, rc, e.msg);
+	return s;
+}
+
+static void
+put_ok(struct store *s, int64_t id, int64_t start, int64_t n)
+{
+	struct record r;
+	struct err e = { 0 };
+
+	make_record(&r, id, start, n);
+	if (store_put(s, &r, &e) != MC_OK)
+		fail_msg("store_put: %s", e.msg);
+	event_free(&r.ev);
+}
+
+/* Raw LMDB access, as another program (mdb_dump) would see the file. */
+static MDB_env *
+raw_open(const char *path, unsigned flags)
+{
+	MDB_env *env;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, path, MDB_NOSUBDIR | flags, 0600), 0);
+	return env;
+}
+
+static size_t
+raw_count(const char *path, const char *db)
+{
+	MDB_env *env = raw_open(path, MDB_RDONLY);
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_stat st;
+
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+	assert_int_equal(mdb_stat(txn, dbi, &st), 0);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return st.ms_entries;
+}
+
+/* The message data of conference id as stored now. */
+static struct message
+msg_of(struct store *s, int64_t id)
+{
+	struct record got;
+	struct err e = { 0 };
+
+	if (store_get(s, id, &got, &e) != MC_OK)
+		fail_msg("store_get %lld: %s", (long long)id, e.msg);
+	event_free(&got.ev);
+	return got.msg;
+}
+
+/* A conference of sync's with no ping yet. */
+static void
+put_fresh(struct store *s, int64_t id)
+{
+	struct record r;
+	struct err e = { 0 };
+
+	make_record(&r, id, 1000 + id, 4);   /* n = 4: ping none, no ping id */
+	assert_int_equal(r.msg.ping, PING_NONE);
+	assert_int_equal(store_put(s, &r, &e), MC_OK);
+	event_free(&r.ev);
+}
+
+/* The ping run's path: NONE -> CLAIMED -> SENT -> DONE, each move written
+ * with its time and ping id, sync's fields untouched throughout. */
+static void
+test_ping_path(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->path, STORE_CREATE);
+	struct message m, before;
+	struct err e = { 0 };
+	int won = -1;
+
+	put_fresh(s, 7);
+	before = msg_of(s, 7);
+	assert_int_equal(protocol_ping_claim(s, 7, 5000, &won, &e), MC_OK);
+	assert_int_equal(won, 1);
+	m = msg_of(s, 7);
+	assert_int_equal(m.ping, PING_CLAIMED);
+	assert_int_equal(m.ping_at, 5000);
+	assert_int_equal(protocol_ping_sent(s, 7, "1234567890123456789", 5001, &e), MC_OK);
+	m = msg_of(s, 7);
+	assert_int_equal(m.ping, PING_SENT);
+	assert_string_equal(m.ping_id, "1234567890123456789");
+	assert_int_equal(m.ping_at, 5001);
+	assert_int_equal(protocol_ping_done(s, 7, "1234567890123456789", 9000, &e), MC_OK);
+	m = msg_of(s, 7);
+	assert_int_equal(m.ping, PING_DONE);
+	assert_string_equal(m.ping_id, "1234567890123456789");
+	assert_int_equal(m.ping_at, 9000);
+	assert_string_equal(m.msg_id, before.msg_id);
+	assert_string_equal(m.hash, before.hash);
+	/* done: never claimed again, however late */
+	assert_int_equal(protocol_ping_claim(s, 7, 9000 + 86400 * 365, &won, &e), MC_OK);
+	assert_int_equal(won, 0);
+	assert_int_equal(msg_of(s, 7).ping, PING_DONE);
+	/* a conference that is not stored: NOTFOUND for every ping move */
+	assert_int_equal(protocol_ping_claim(s, 8, 5000, &won, &e), MC_ERR_NOTFOUND);
+	assert_int_equal(won, 0);
+	assert_int_equal(protocol_ping_sent(s, 8, "1", 5000, &e), MC_ERR_NOTFOUND);
+	assert_int_equal(protocol_ping_reopen(s, 8, &e), MC_ERR_NOTFOUND);
+	assert_int_equal(protocol_ping_done(s, 8, "1", 5000, &e), MC_ERR_NOTFOUND);
+	store_close(s);
+}
+
+/* Back to NONE: a claim given up, and a sent ping of a conference that
+ * moved later; either is claimable again at once. */
+static void
+test_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->path, STORE_CREATE);
+	struct message m;
+	struct err e = { 0 };
+	int won;
+
+	put_fresh(s, 1);
+	assert_int_equal(protocol_ping_claim(s, 1, 5000, &won, &e), MC_OK);
+	assert_int_equal(protocol_ping_reopen(s, 1, &e), MC_OK);
+	m = msg_of(s, 1);
+	assert_int_equal(m.ping, PING_NONE);
+	assert_string_equal(m.ping_id, "");
+	assert_int_equal(protocol_ping_claim(s, 1, 5001, &won, &e), MC_OK);
+	assert_int_equal(won, 1);
+	assert_int_equal(protocol_ping_sent(s, 1, "42", 5002, &e), MC_OK);
+	/* sent: no claim, not even a stale-looking one */
+	assert_int_equal(protocol_ping_claim(s, 1, 5002 + 10 * PROTOCOL_STALE_CLAIM, &won, &e),
+	    MC_OK);
+	assert_int_equal(won, 0);
+	assert_int_equal(protocol_ping_reopen(s, 1, &e), MC_OK);
+	m = msg_of(s, 1);
+	assert_int_equal(m.ping, PING_NONE);
+	assert_string_equal(m.ping_id, "");
+	assert_int_equal(protocol_ping_claim(s, 1, 5003, &won, &e), MC_OK);
+	assert_int_equal(won, 1);
+	store_close(s);
+}
+
+/* The stale-claim age, exactly at its boundary, in protocol_claimable and
+ * in the stored claim alike. */
+static void
+test_stale_claim(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->path, STORE_CREATE);
+	struct message m = { .ping = PING_CLAIMED, .ping_at = 1000 };
+	struct err e = { 0 };
+	int won;
+
+	assert_int_equal(protocol_claimable(&m, 1000 + PROTOCOL_STALE_CLAIM), 0);
+	assert_int_equal(protocol_claimable(&m, 1000 + PROTOCOL_STALE_CLAIM + 1), 1);
+	m.ping = PING_NONE;
+	assert_int_equal(protocol_claimable(&m, 0), 1);
+	m.ping = PING_SENT;
+	assert_int_equal(protocol_claimable(&m, INT64_MAX), 0);
+	/* a hand-edited file: no overflow either way */
+	m.ping = PING_CLAIMED;
+	m.ping_at = INT64_MAX;
+	assert_int_equal(protocol_claimable(&m, INT64_MAX), 0);
+	assert_int_equal(protocol_claimable(&m, INT64_MIN), 0);
+	m.ping_at = INT64_MIN;
+	assert_int_equal(protocol_claimable(&m, 1000), 1);
+	assert_int_equal(protocol_claimable(&m, INT64_MIN), 0);
+
+	put_fresh(s, 3);
+	assert_int_equal(protocol_ping_claim(s, 3, 1000, &won, &e), MC_OK);
+	assert_int_equal(won, 1);
+	assert_int_equal(protocol_ping_claim(s, 3, 1000 + PROTOCOL_STALE_CLAIM, &won, &e), MC_OK);
+	assert_int_equal(won, 0);
+	assert_int_equal(msg_of(s, 3).ping_at, 1000);
+	assert_int_equal(protocol_ping_claim(s, 3, 1001 + PROTOCOL_STALE_CLAIM, &won, &e), MC_OK);
+	assert_int_equal(won, 1);
+	assert_int_equal(msg_of(s, 3).ping_at, 1001 + PROTOCOL_STALE_CLAIM);
+	store_close(s);
+}
+
+/* A delete that finds the message gone counts as done; nothing else does. */
+#define RACERS 6
+#define RACE_IDS 24
+
+/* sync's remove keeps a record a ping run is still posting for. */
+static void
+test_sync_remove(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->path, STORE_CREATE);
+	struct record r, got;
+	struct err e = { 0 };
+	int won, removed;
+
+	/* ping none: removed */
+	make_record(&r, 4, 1000, 4);
+	assert_int_equal(store_put(s, &r, &e), MC_OK);
+	assert_int_equal(protocol_sync_remove(s, 4, "", 5000, &removed, &e), MC_OK);
+	assert_int_equal(removed, 1);
+	assert_int_equal(store_get(s, 4, &got, &e), MC_ERR_NOTFOUND);
+	/* claimed 120 s ago (not stale yet): kept, its message id cleared */
+	assert_int_equal(store_put(s, &r, &e), MC_OK);
+	assert_int_equal(protocol_ping_claim(s, 4, 5000, &won, &e), MC_OK);
+	assert_int_equal(won, 1);
+	assert_int_equal(protocol_sync_remove(s, 4, "", 5120, &removed, &e), MC_OK);
+	assert_int_equal(removed, 0);
+	assert_int_equal(store_get(s, 4, &got, &e), MC_OK);
+	assert_string_equal(got.msg.msg_id, "");
+	assert_string_equal(got.msg.hash, "");
+	assert_int_equal(got.msg.ping, PING_CLAIMED);
+	assert_int_equal(got.msg.ping_at, 5000);
+	assert_string_equal(got.ev.name, r.ev.name);
+	event_free(&got.ev);
+	/* the ping recorded meanwhile: a ping id the caller did not delete */
+	assert_int_equal(protocol_ping_sent(s, 4, "1234567890123456789", 5001, &e), MC_OK);
+	assert_int_equal(protocol_sync_remove(s, 4, "", 5010, &removed, &e), MC_OK);
+	assert_int_equal(removed, 0);
+	assert_int_equal(store_get(s, 4, &got, &e), MC_OK);
+	assert_string_equal(got.msg.ping_id, "1234567890123456789");
+	event_free(&got.ev);
+	/* that ping deleted by the caller: removed */
+	assert_int_equal(protocol_sync_remove(s, 4, "1234567890123456789", 5010, &removed, &e), MC_OK);
+	assert_int_equal(removed, 1);
+	assert_int_equal(store_get(s, 4, &got, &e), MC_ERR_NOTFOUND);
+	/* a stale claim (a killed ping run) does not keep it */
+	assert_int_equal(store_put(s, &r, &e), MC_OK);
+	assert_int_equal(protocol_ping_reopen(s, 4, &e), MC_OK);
+	assert_int_equal(protocol_ping_claim(s, 4, 5000, &won, &e), MC_OK);
+	assert_int_equal(protocol_sync_remove(s, 4, "", 5121, &removed, &e), MC_OK);
+	assert_int_equal(removed, 1);
+	assert_int_equal(store_get(s, 4, &got, &e), MC_ERR_NOTFOUND);
+	/* absent: done */
+	assert_int_equal(protocol_sync_remove(s, 77, "", 5000, &removed, &e), MC_OK);
+	assert_int_equal(removed, 1);
+	event_free(&r.ev);
+	store_close(s);
+	assert_int_equal(raw_count(f->path, "events"), 0);
+	assert_int_equal(raw_count(f->path, "messages"), 0);
+	assert_int_equal(raw_count(f->path, "by_start"), 0);
+}
+
+static void
+test_sync_put_keeps_ping(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->path, STORE_CREATE);
+	struct record r, got;
+	struct err e = { 0 };
+	int won;
+
+	make_record(&r, 4, 1000, 4);   /* ping none */
+	assert_int_equal(r.msg.ping, PING_NONE);
+	assert_int_equal(store_put(s, &r, &e), MC_OK);
+	assert_int_equal(protocol_ping_claim(s, 4, 5000, &won, &e), MC_OK);
+	assert_int_equal(won, 1);
+	/* sync writes its older copy: the claim stays, the rest is sync's. */
+	free(r.ev.name);
+	r.ev.name = strdup("renamed");
+	snprintf(r.msg.hash, sizeof r.msg.hash, "0123456789abcdef");
+	assert_int_equal(protocol_sync_put(s, &r, &e), MC_OK);
+	assert_int_equal(store_get(s, 4, &got, &e), MC_OK);
+	assert_string_equal(got.ev.name, "renamed");
+	assert_string_equal(got.msg.hash, "0123456789abcdef");
+	assert_int_equal(got.msg.ping, PING_CLAIMED);
+	assert_int_equal(got.msg.ping_at, 5000);
+	event_free(&got.ev);
+	/* ping records its message: sync's fields stay. */
+	assert_int_equal(protocol_ping_sent(s, 4, "1234567890123456789", 5001, &e), MC_OK);
+	assert_int_equal(store_get(s, 4, &got, &e), MC_OK);
+	assert_string_equal(got.ev.name, "renamed");
+	assert_string_equal(got.msg.hash, "0123456789abcdef");
+	assert_string_equal(got.msg.msg_id, r.msg.msg_id);
+	assert_int_equal(got.msg.ping, PING_SENT);
+	assert_string_equal(got.msg.ping_id, "1234567890123456789");
+	assert_int_equal(got.msg.ping_at, 5001);
+	event_free(&got.ev);
+	assert_int_equal(protocol_ping_done(s, 4, NULL, 9000, &e), MC_OK);
+	assert_int_equal(store_get(s, 4, &got, &e), MC_OK);
+	assert_int_equal(got.msg.ping, PING_DONE);
+	assert_string_equal(got.msg.ping_id, "");
+	event_free(&got.ev);
+	assert_int_equal(protocol_ping_sent(s, 5, "1", 1, &e), MC_ERR_NOTFOUND);
+	/* A new conference takes the ping fields given. */
+	r.ev.id = 8;
+	r.msg.ping = PING_DONE;
+	assert_int_equal(protocol_sync_put(s, &r, &e), MC_OK);
+	assert_int_equal(store_get(s, 8, &got, &e), MC_OK);
+	assert_int_equal(got.msg.ping, PING_DONE);
+	event_free(&got.ev);
+	event_free(&r.ev);
+	store_close(s);
+}
+
+static void
+test_claim(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->path, STORE_CREATE);
+	struct record got;
+	struct err e = { 0 };
+	int won = -1;
+
+	put_ok(s, 1, 1000, 4);   /* n = 4: ping none */
+	assert_int_equal(protocol_ping_claim(s, 1, 2000, &won, &e), MC_OK);
+	assert_int_equal(won, 1);
+	assert_int_equal(protocol_ping_claim(s, 1, 2000, &won, &e), MC_OK);
+	assert_int_equal(won, 0);
+	/* Claimed exactly PROTOCOL_STALE_CLAIM ago: still held. */
+	assert_int_equal(protocol_ping_claim(s, 1, 2120, &won, &e), MC_OK);
+	assert_int_equal(won, 0);
+	/* Longer ago: a killed run's claim, taken over. */
+	assert_int_equal(protocol_ping_claim(s, 1, 2121, &won, &e), MC_OK);
+	assert_int_equal(won, 1);
+	assert_int_equal(store_get(s, 1, &got, &e), MC_OK);
+	assert_int_equal(got.msg.ping, PING_CLAIMED);
+	assert_int_equal(got.msg.ping_at, 2121);
+	event_free(&got.ev);
+	/* Sent or done: never again, however old. */
+	assert_int_equal(protocol_ping_sent(s, 1, "9", 2602, &e), MC_OK);
+	assert_int_equal(protocol_ping_claim(s, 1, 99999, &won, &e), MC_OK);
+	assert_int_equal(won, 0);
+	assert_int_equal(protocol_ping_done(s, 1, NULL, 2603, &e), MC_OK);
+	assert_int_equal(protocol_ping_claim(s, 1, 99999, &won, &e), MC_OK);
+	assert_int_equal(won, 0);
+	won = 7;
+	assert_int_equal(protocol_ping_claim(s, 42, 2000, &won, &e), MC_ERR_NOTFOUND);
+	assert_int_equal(won, 0);
+	store_close(s);
+}
+
+static void
+test_claim_race(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->path, STORE_CREATE);
+	int gate[2], res[RACERS][2];
+	pid_t pid[RACERS];
+	uint32_t mask[RACERS] = { 0 };
+	int i, id, winners, st;
+
+	for (id = 1; id <= RACE_IDS; id++)
+		put_ok(s, id, 1000 + id, 4 * id);   /* ping none */
+	store_close(s);
+	assert_int_equal(pipe(gate), 0);
+	for (i = 0; i < RACERS; i++) {
+		assert_int_equal(pipe(res[i]), 0);
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0) {
+			struct store *cs;
+			struct err ce;
+			uint32_t m = 0;
+			char c;
+			int w;
+
+			close(gate[1]);
+			if (read(gate[0], &c, 1) != 0)
+				_exit(2);
+			if (store_open(f->path, 0, &cs, &ce) != MC_OK)
+				_exit(3);
+			for (id = 1; id <= RACE_IDS; id++) {
+				if (protocol_ping_claim(cs, id, 5000, &w, &ce) != MC_OK)
+					_exit(4);
+				if (w)
+					m |= 1u << id;
+			}
+			store_close(cs);
+			if (write(res[i][1], &m, sizeof m) != sizeof m)
+				_exit(5);
+			_exit(0);
+		}
+		close(res[i][1]);
+	}
+	close(gate[0]);
+	close(gate[1]);   /* all start at once */
+	for (i = 0; i < RACERS; i++) {
+		assert_int_equal(read(res[i][0], &mask[i], sizeof mask[i]), sizeof mask[i]);
+		close(res[i][0]);
+		assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	for (id = 1; id <= RACE_IDS; id++) {
+		winners = 0;
+		for (i = 0; i < RACERS; i++)
+			winners += (mask[i] >> id) & 1;
+		if (winners != 1)
+			fail_msg("conference %d claimed by %d processes", id, winners);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ping_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_claim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_put_keeps_ping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claim_race, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
