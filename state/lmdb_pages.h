@@ -10,7 +10,8 @@
  * each named database, each branch, leaf and overflow page.  0 when LMDB
  * can read every page without running off it and each database's record
  * matches what was found; -1 with why filled (damage) or *err set (the
- * file could not be read: an errno). */
+ * file could not be read: an errno); -2 when it failed while a writer
+ * committed meanwhile (worth walking again). */
 int lmdb_pages_check(const char *path, char *why, size_t whylen, int *err);
 
 #endif

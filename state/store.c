@@ -3,6 +3,7 @@
  * lmdb_header.c for the checks before LMDB maps the file, and event.c for
  * the stored form of each value. */
 #include "store_internal.h"
+#include "lmdb_pages.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -148,6 +149,26 @@ env_open(struct store *s, unsigned flags, size_t mapsize)
 	return rc;
 }
 
+/* Every page LMDB can reach, before LMDB maps the file: LMDB trusts its
+ * pages, and one bad header makes it fault, abort or corrupt the heap. */
+static enum mc_err
+pages_check(const struct store *s, struct err *e)
+{
+	char why[160] = "";
+	int rc, err = 0, tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		rc = lmdb_pages_check(s->path, why, sizeof why, &err);
+		if (rc != -2)
+			break;
+	}
+	if (rc == 0)
+		return MC_OK;
+	if (err != 0)
+		return err_set(e, MC_ERR_IO, "cannot read state file %s: %s", s->path, strerror(err));
+	return store_damaged(s, e, why);
+}
+
 enum mc_err
 store_open_ex(const char *path, int flags, size_t mapsize, struct store **out, struct err *e)
 {
@@ -172,8 +193,11 @@ store_open_ex(const char *path, int flags, size_t mapsize, struct store **out, s
 		rc = err_set(e, MC_ERR_NOTFOUND, "no state yet: %s does not exist", path);
 		goto free_store;
 	}
-	if (h == LMDB_HEADER_EMPTY && s->rdonly) {
-		rc = err_set(e, MC_ERR_NOTFOUND, "no state yet: %s is empty", path);
+	if (h == LMDB_HEADER_EMPTY) {
+		/* what a full disk or a crash can leave: taken as new, every
+		 * conference would be posted and pinged again */
+		rc = err_set(e, MC_ERR_IO, "state file %s is empty (0 bytes): it lost what was "
+		    "posted; remove it to start afresh (every conference is posted again)", path);
 		goto free_store;
 	}
 	if (err != 0 && h != LMDB_HEADER_ABSENT) {
@@ -183,6 +207,11 @@ store_open_ex(const char *path, int flags, size_t mapsize, struct store **out, s
 	if (h == LMDB_HEADER_BAD || h == LMDB_HEADER_SHAKY) {
 		rc = store_damaged(s, e, why);
 		goto free_store;
+	}
+	if (h == LMDB_HEADER_OK) {
+		rc = pages_check(s, e);
+		if (rc != MC_OK)
+			goto free_store;
 	}
 	if (h == LMDB_HEADER_ABSENT) {
 		rc = store_make_dir(path, e);
