@@ -3,12 +3,14 @@
  * lmdb_header.c for the checks before LMDB maps the file, and event.c for
  * the stored form of each value. */
 #include "store_internal.h"
+#include "lmdb_guard.h"
 #include "lmdb_pages.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +151,153 @@ env_open(struct store *s, unsigned flags, size_t mapsize)
 	return rc;
 }
 
+/* ---- LMDB's faults caught ----
+ * lmdb_pages checked every page before LMDB mapped the file; what a check
+ * cannot foresee (a fault, an assertion inside LMDB) is caught around
+ * each of the store's entries into LMDB and reported as damage.  The
+ * environment is not touched again after a fault (LMDB may be half way
+ * through a change of its own structures). */
+
+static enum mc_err load_all(struct store *s, struct record_list *out, struct err *e);
+static enum mc_err load_window(struct store *s, int64_t from, int64_t to,
+    struct record_list *out, struct err *e);
+static enum mc_err get_record(struct store *s, int64_t id, struct record *out, struct err *e);
+static enum mc_err txn_write(struct store *s, store_txn_step op, void *arg, struct err *e);
+
+/* Environments left after a fault: kept reachable, never closed. */
+static MDB_env *faulted_envs[4];
+
+static void
+env_close(struct store *s)
+{
+	size_t i;
+
+	if (!s->faulted) {
+		mdb_env_close(s->env);
+		return;
+	}
+	for (i = 0; i < sizeof faulted_envs / sizeof faulted_envs[0]; i++)
+		if (faulted_envs[i] == NULL) {
+			faulted_envs[i] = s->env;
+			break;
+		}
+}
+
+static enum mc_err
+fault_caught(struct store *s, const struct lmdb_guard *g, struct err *e)
+{
+	s->faulted = 1;
+	return store_damaged(s, e, g->sig == SIGABRT ? "LMDB stopped on a failed check of it" :
+	    g->sig == SIGBUS ? "LMDB read past its end (SIGBUS)" : "LMDB faulted reading it");
+}
+
+/* What a read returns on a store a fault left unusable. */
+static int
+faulted(struct store *s, struct err *e, enum mc_err *rc)
+{
+	if (!s->faulted)
+		return 0;
+	*rc = store_damaged(s, e, "an earlier read of it faulted");
+	return 1;
+}
+
+/* Free what a read that faulted had appended to out. */
+static void
+drop_appended(struct record_list *out, size_t first)
+{
+	while (out->n > first)
+		event_free(&out->v[--out->n].ev);
+}
+
+static enum mc_err
+guarded_schema_open(struct store *s, struct err *e)
+{
+	struct lmdb_guard g;
+	enum mc_err rc;
+
+	if (LMDB_GUARD_FAULTED(&g))
+		return fault_caught(s, &g, e);
+	lmdb_guard_enter(&g);
+	rc = schema_open(s, e);
+	lmdb_guard_leave(&g);
+	return rc;
+}
+
+enum mc_err
+store_load_all(struct store *s, struct record_list *out, struct err *e)
+{
+	struct lmdb_guard g;
+	size_t first = out->n;
+	enum mc_err rc;
+
+	if (faulted(s, e, &rc))
+		return rc;
+	if (LMDB_GUARD_FAULTED(&g)) {
+		drop_appended(out, first);
+		return fault_caught(s, &g, e);
+	}
+	lmdb_guard_enter(&g);
+	rc = load_all(s, out, e);
+	lmdb_guard_leave(&g);
+	return rc;
+}
+
+enum mc_err
+store_load_window(struct store *s, int64_t from, int64_t to, struct record_list *out,
+    struct err *e)
+{
+	struct lmdb_guard g;
+	size_t first = out->n;
+	enum mc_err rc;
+
+	if (faulted(s, e, &rc))
+		return rc;
+	if (LMDB_GUARD_FAULTED(&g)) {
+		drop_appended(out, first);
+		return fault_caught(s, &g, e);
+	}
+	lmdb_guard_enter(&g);
+	rc = load_window(s, from, to, out, e);
+	lmdb_guard_leave(&g);
+	return rc;
+}
+
+enum mc_err
+store_get(struct store *s, int64_t id, struct record *out, struct err *e)
+{
+	struct lmdb_guard g;
+	enum mc_err rc;
+
+	if (faulted(s, e, &rc))
+		return rc;
+	if (LMDB_GUARD_FAULTED(&g)) {
+		memset(out, 0, sizeof *out);
+		return fault_caught(s, &g, e);
+	}
+	lmdb_guard_enter(&g);
+	rc = get_record(s, id, out, e);
+	lmdb_guard_leave(&g);
+	return rc;
+}
+
+/* A fault inside a write transaction leaves it uncommitted: LMDB writes
+ * the file only when it commits. */
+enum mc_err
+store_txn_write(struct store *s, store_txn_step op, void *arg, struct err *e)
+{
+	struct lmdb_guard g;
+	enum mc_err rc;
+
+	if (faulted(s, e, &rc))
+		return rc;
+	if (LMDB_GUARD_FAULTED(&g))
+		return fault_caught(s, &g, e);
+	lmdb_guard_enter(&g);
+	rc = txn_write(s, op, arg, e);
+	lmdb_guard_leave(&g);
+	return rc;
+}
+
 /* Every page LMDB can reach, before LMDB maps the file: LMDB trusts its
  * pages, and one bad header makes it fault, abort or corrupt the heap. */
 static enum mc_err
@@ -240,13 +389,13 @@ store_open_ex(const char *path, int flags, size_t mapsize, struct store **out, s
 		rc = store_lmdb_err(s, lrc, "open it", e);
 		goto free_store;
 	}
-	rc = schema_open(s, e);
+	rc = guarded_schema_open(s, e);
 	if (rc != MC_OK)
 		goto close_env;
 	*out = s;
 	return MC_OK;
 close_env:
-	mdb_env_close(s->env);
+	env_close(s);
 free_store:
 	free(s->path);
 	free(s);
@@ -264,7 +413,7 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
-	mdb_env_close(s->env);
+	env_close(s);
 	free(s->path);
 	free(s);
 }
@@ -354,8 +503,8 @@ record_cmp(const void *a, const void *b)
 	return 0;
 }
 
-enum mc_err
-store_load_all(struct store *s, struct record_list *out, struct err *e)
+static enum mc_err
+load_all(struct store *s, struct record_list *out, struct err *e)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur;
@@ -406,8 +555,8 @@ abort_txn:
 	return MC_OK;
 }
 
-enum mc_err
-store_load_window(struct store *s, int64_t from, int64_t to, struct record_list *out,
+static enum mc_err
+load_window(struct store *s, int64_t from, int64_t to, struct record_list *out,
     struct err *e)
 {
 	MDB_txn *txn;
@@ -482,8 +631,8 @@ abort_txn:
 	return mrc;
 }
 
-enum mc_err
-store_get(struct store *s, int64_t id, struct record *out, struct err *e)
+static enum mc_err
+get_record(struct store *s, int64_t id, struct record *out, struct err *e)
 {
 	MDB_txn *txn;
 	int rc;
@@ -526,8 +675,8 @@ store_meta_get(struct store *s, const char *key, char **val, struct err *e)
 
 /* ---- writing ----------------------------------------------------------- */
 
-enum mc_err
-store_txn_write(struct store *s, store_txn_step op, void *arg, struct err *e)
+static enum mc_err
+txn_write(struct store *s, store_txn_step op, void *arg, struct err *e)
 {
 	MDB_txn *txn;
 	MDB_envinfo info;

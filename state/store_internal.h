@@ -16,6 +16,7 @@ struct store {
 	MDB_dbi meta, events, messages, by_start;
 	int rdonly;
 	int schema;
+	int faulted;        /* LMDB faulted in it: never used again        */
 };
 
 /* What a transaction step returns beyond LMDB's codes (which are >= 0 or
