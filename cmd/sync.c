@@ -155,14 +155,15 @@ do_delete(struct run *r, struct diff_step *st, struct err *e)
 			err_prefix(e, "deleting '%s': ", cur.ev.name);
 			goto cur_free;
 		}
-		if (cur.msg.ping_id[0] != '\0') {
+		if (protocol_ping_standing(&cur.msg)) {
 			cur.msg.msg_id[0] = '\0';
 			rc = protocol_sync_put(r->st, &cur, e);
 			if (rc != MC_OK)
 				goto cur_free;
 		}
 	}
-	if (cur.msg.ping_id[0] != '\0') {
+	/* a ping message ping deleted (DONE) is not deleted again */
+	if (protocol_ping_standing(&cur.msg)) {
 		if (time(NULL) >= r->deadline) {
 			rc = err_set(e, MC_ERR_TEMP, "the run's deadline was reached; "
 			    "the next sync carries on");

@@ -41,6 +41,12 @@ struct sync_remove {
 	int *removed;
 };
 
+int
+protocol_ping_standing(const struct message *m)
+{
+	return m->ping_id[0] != '\0' && m->ping != PING_DONE;
+}
+
 static int
 step_sync_remove(struct store *s, MDB_txn *txn, void *arg, struct err *e)
 {
@@ -57,7 +63,7 @@ step_sync_remove(struct store *s, MDB_txn *txn, void *arg, struct err *e)
 	if (rc != 0)
 		return rc;
 	pinging = (m.ping == PING_CLAIMED && !protocol_claimable(&m, a->now)) ||
-	    (m.ping_id[0] != '\0' && strcmp(m.ping_id, a->ping_deleted) != 0);
+	    (protocol_ping_standing(&m) && strcmp(m.ping_id, a->ping_deleted) != 0);
 	if (!pinging) {
 		*a->removed = 1;
 		return store_txn_remove(s, txn, a->id, e);

@@ -47,6 +47,11 @@
 /* May a ping run claim m at now: never pinged, or a stale claim? */
 int protocol_claimable(const struct message *m, int64_t now);
 
+/* Is m's ping message still in Discord?  A ping id with the ping DONE
+ * names a message ping already deleted: deleting it again is a call whose
+ * answer (404) is known in advance. */
+int protocol_ping_standing(const struct message *m);
+
 /* ---- sync's moves ---- */
 
 /* Write r (event and conference message) keeping the ping fields stored
