@@ -73,20 +73,49 @@ fatal(enum mc_err rc)
 	return rc != MC_OK && rc != MC_ERR_DATA;
 }
 
+static const char *
+name_of(const struct record *rec)
+{
+	return rec->ev.name ? rec->ev.name : "";
+}
+
+/* How many bytes of a conference's name an error line quotes: enough to
+ * know it, cut on a character boundary. */
+static int
+name_cut(const struct record *rec)
+{
+	const char *n = name_of(rec);
+	size_t len = strlen(n);
+
+	if (len <= 60)
+		return (int)len;
+	len = 60;
+	while (len > 0 && ((unsigned char)n[len] & 0xc0) == 0x80)
+		len--;
+	return (int)len;
+}
+
 static enum mc_err
 post_new(struct run *r, struct record *rec, const char *body, struct err *e)
 {
 	char id[32] = "";
 	enum mc_err rc;
 
+	/* No post the state cannot record: each sync on a full disk would
+	 * post it again. */
+	rc = protocol_sync_intent(r->st, rec, (int64_t)time(NULL), e);
+	if (rc != MC_OK)
+		return err_prefix(e, "nothing posted for '%.*s', the state cannot record it: ",
+		    name_cut(rec), name_of(rec));
 	rc = discord_post(r->d, body, id, e);
 	if (rc != MC_OK)
-		return err_prefix(e, "posting '%s': ", rec->ev.name);
+		return err_prefix(e, "posting '%.*s': ", name_cut(rec), name_of(rec));
 	memcpy(rec->msg.msg_id, id, sizeof rec->msg.msg_id);
-	rc = protocol_sync_put(r->st, rec, e);
+	rc = protocol_sync_posted(r->st, rec, e);
+	/* what matters first: a name of any length cannot push it out */
 	if (rc != MC_OK)
-		return err_prefix(e, "'%s' was posted as message %s but not recorded "
-		    "(the next sync posts it again): ", rec->ev.name, id);
+		return err_prefix(e, "message %s was posted but not recorded (the next sync "
+		    "posts it again) for '%.*s': ", id, name_cut(rec), name_of(rec));
 	return MC_OK;
 }
 

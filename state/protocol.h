@@ -58,6 +58,17 @@ int protocol_ping_standing(const struct message *m);
  * for its id; r's ping fields are used only for a new conference. */
 enum mc_err protocol_sync_put(struct store *s, const struct record *r, struct err *e);
 
+/* Before posting r's conference message: write r without a message id,
+ * and note the post in flight, in one transaction that always writes.
+ * A state that cannot record this gets no post, so a full disk costs no
+ * duplicate (one at most, should it fill between this and
+ * protocol_sync_posted). */
+enum mc_err protocol_sync_intent(struct store *s, const struct record *r, int64_t now,
+    struct err *e);
+
+/* After the post: write r with its new message id and drop the note. */
+enum mc_err protocol_sync_posted(struct store *s, const struct record *r, struct err *e);
+
 /* Remove conference id, which sync no longer wants (its conference
  * message deleted or forgotten), unless a ping run has a part in it: a
  * claim at most PROTOCOL_STALE_CLAIM seconds before now, or a ping
