@@ -19,6 +19,7 @@
 #include "ping_plan.h"
 #include "protocol.h"
 #include "render.h"
+#include "sound.h"
 #include "store.h"
 
 /* A lock held this long belongs to a run that hangs: an error, not busy. */
@@ -226,6 +227,17 @@ store_close:
 	return rc;
 }
 
+/* Every record decoded, as sync reads them, and dropped. */
+static enum mc_err
+read_whole(struct store *s, struct err *e)
+{
+	struct record_list all = { 0 };
+	enum mc_err rc = store_load_all(s, &all, e);
+
+	record_list_free(&all);
+	return rc;
+}
+
 enum mc_err
 verb_ping(struct ctx *c, struct err *e)
 {
@@ -235,6 +247,7 @@ verb_ping(struct ctx *c, struct err *e)
 	struct lock *lk = NULL;
 	int64_t now = (int64_t)c->started, from, to;
 	enum mc_err rc;
+	int verified;
 
 	rc = ctx_load_config(c, CONFIG_NEED_STATE | CONFIG_NEED_DISCORD, e);
 	if (rc != MC_OK)
@@ -253,8 +266,15 @@ verb_ping(struct ctx *c, struct err *e)
 	}
 	if (rc != MC_OK)
 		goto lock_release;
-	ping_plan_window(now, c->cfg.ping_minutes, c->cfg.meeting_minutes, &from, &to);
-	rc = store_load_window(s, from, to, &recs, e);
+	/* ping reads only its window: a file changed since a run last read
+	 * it whole is read whole first, so ping refuses what sync refuses */
+	verified = sound_check(c->cfg.state_path);
+	if (!verified)
+		rc = read_whole(s, e);
+	if (rc == MC_OK) {
+		ping_plan_window(now, c->cfg.ping_minutes, c->cfg.meeting_minutes, &from, &to);
+		rc = store_load_window(s, from, to, &recs, e);
+	}
 	store_close(s);
 	if (rc != MC_OK)
 		goto lock_release;
@@ -265,6 +285,10 @@ verb_ping(struct ctx *c, struct err *e)
 		info(c, "ping: nothing to do");
 	else
 		rc = run_steps(c, &recs, &plan, e);
+	/* read whole or written by this run: sound as it is now (a note
+	 * that cannot be written only costs the next run a whole read) */
+	if (rc == MC_OK && !c->dry_run && (!verified || plan.n > 0))
+		(void)sound_mark(c->cfg.state_path, &(struct err){ 0 });
 	ping_plan_free(&plan);
 	record_list_free(&recs);
 lock_release:

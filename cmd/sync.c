@@ -16,6 +16,7 @@
 #include "moodle.h"
 #include "protocol.h"
 #include "render.h"
+#include "sound.h"
 #include "store.h"
 
 /* A sync lock held this long belongs to a run that hangs: an error. */
@@ -432,6 +433,10 @@ verb_sync(struct ctx *c, struct err *e)
 		goto lock_release;
 	h = http_new((long)c->cfg.connect_timeout, (long)c->cfg.timeout, 0);
 	rc = sync_with(c, h, e);
+	/* read whole at the start, written only by this run since: sound as
+	 * it is now, which spares ping reading it whole (sound.h) */
+	if (!c->dry_run && (rc == MC_OK || rc == MC_ERR_DATA))
+		(void)sound_mark(c->cfg.state_path, &(struct err){ 0 });
 	http_free(h);
 lock_release:
 	lock_release(lk);
