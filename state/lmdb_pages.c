@@ -3,7 +3,8 @@
  * LMDB 0.9 has no page checksums and trusts what it finds: one bit
  * flipped in a page header makes it read or write past the page (SIGSEGV,
  * SIGBUS, a corrupted heap) or stop on an assertion (SIGABRT).  So the
- * file is mapped read-only and walked from the meta page LMDB will use:
+ * file is read (page by page: a run's memory stays small whatever the
+ * file's size) and walked from the meta page LMDB will use:
  * the free list, the main database and each named database in it, every
  * branch, leaf and overflow page, checked for what LMDB relies on.  A
  * file that passes can be read and written by LMDB without running off a
@@ -27,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,7 +50,7 @@ struct db {                 /* MDB_db as it lies in a meta page or leaf */
 };
 
 struct walk {
-	const unsigned char *map;
+	int fd;
 	size_t psize;
 	uint64_t last_pg;
 	unsigned char *seen;    /* one bit per page: reached already */
@@ -128,6 +128,17 @@ reach(struct walk *w, uint64_t pgno, uint64_t n)
 	return 0;
 }
 
+/* Read n pages from pgno into buf. */
+static int
+page_read(struct walk *w, uint64_t pgno, uint64_t n, unsigned char *buf)
+{
+	size_t len = (size_t)n * w->psize;
+
+	if (pread(w->fd, buf, len, (off_t)(pgno * w->psize)) != (ssize_t)len)
+		return bad(w, "page %llu cannot be read", (unsigned long long)pgno);
+	return 0;
+}
+
 static int
 key_cmp(const struct walk *w, const unsigned char *a, size_t na, const unsigned char *b,
     size_t nb)
@@ -143,28 +154,6 @@ key_cmp(const struct walk *w, const unsigned char *a, size_t na, const unsigned 
 	if (c != 0)
 		return c;
 	return na < nb ? -1 : na > nb;
-}
-
-static int
-overflow_check(struct walk *w, uint64_t pgno, uint64_t dsize)
-{
-	const unsigned char *p;
-	uint32_t pages;
-
-	if (pgno < 2 || pgno > w->last_pg)
-		return bad(w, "overflow page %llu beyond the data", (unsigned long long)pgno);
-	p = w->map + pgno * w->psize;
-	pages = u32(p + 12);
-	if (u64(p) != pgno || u16(p + 10) != P_OVERFLOW)
-		return bad(w, "page %llu is not the overflow page it should be",
-		    (unsigned long long)pgno);
-	if (pages == 0 || (uint64_t)pages * w->psize - PAGEHDRSZ < dsize)
-		return bad(w, "overflow page %llu: %u pages for %llu bytes", (unsigned long long)pgno,
-		    (unsigned)pages, (unsigned long long)dsize);
-	if (reach(w, pgno, pages) != 0)
-		return -1;
-	w->overflow += pages;
-	return 0;
 }
 
 static int walk_db(struct walk *w, const struct db *d, const char *name, int is_main,
@@ -190,9 +179,49 @@ idl_check(struct walk *w, uint64_t pgno, const unsigned char *data, uint64_t dsi
 	return 0;
 }
 
+/* An overflow value: its first page's header, and for the free list
+ * the page numbers it holds. */
+static int
+overflow_check(struct walk *w, uint64_t pgno, uint64_t dsize)
+{
+	unsigned char *p;
+	uint32_t pages;
+	int rc;
+
+	if (pgno < 2 || pgno > w->last_pg)
+		return bad(w, "overflow page %llu beyond the data", (unsigned long long)pgno);
+	p = malloc(w->psize);
+	if (p == NULL)
+		return bad(w, "out of memory");
+	rc = page_read(w, pgno, 1, p);
+	pages = rc == 0 ? u32(p + 12) : 0;
+	if (rc == 0 && (u64(p) != pgno || u16(p + 10) != P_OVERFLOW))
+		rc = bad(w, "page %llu is not the overflow page it should be",
+		    (unsigned long long)pgno);
+	else if (rc == 0 && (pages == 0 || (uint64_t)pages * w->psize - PAGEHDRSZ < dsize))
+		rc = bad(w, "overflow page %llu: %u pages for %llu bytes", (unsigned long long)pgno,
+		    (unsigned)pages, (unsigned long long)dsize);
+	if (rc == 0)
+		rc = reach(w, pgno, pages);
+	free(p);
+	if (rc != 0)
+		return rc;
+	w->overflow += pages;
+	if (!w->is_free)
+		return 0;
+	p = malloc((size_t)pages * w->psize);
+	if (p == NULL)
+		return bad(w, "out of memory");
+	rc = page_read(w, pgno, pages, p);
+	if (rc == 0)
+		rc = idl_check(w, pgno, p + PAGEHDRSZ, dsize);
+	free(p);
+	return rc;
+}
+
 /* A leaf node's data: in place, on overflow pages, or a named database. */
 static int
-leaf_data(struct walk *w, uint64_t pgno, const unsigned char *node)
+leaf_data(struct walk *w, const unsigned char *p, uint64_t pgno, const unsigned char *node)
 {
 	uint16_t flags = u16(node + 4), ksize = u16(node + 6);
 	uint64_t dsize = (uint64_t)u16(node) | (uint64_t)u16(node + 2) << 16;
@@ -203,14 +232,11 @@ leaf_data(struct walk *w, uint64_t pgno, const unsigned char *node)
 	if (flags & ~(F_BIGDATA | F_SUBDATA))
 		return bad(w, "page %llu: node flags 0x%x", (unsigned long long)pgno, flags);
 	if (flags & F_BIGDATA) {
-		if (data + 8 > w->map + (pgno + 1) * w->psize)
+		if (data + 8 > p + w->psize)
 			return bad(w, "page %llu: a node runs off the page", (unsigned long long)pgno);
-		if (overflow_check(w, u64(data), dsize) != 0)
-			return -1;
-		return w->is_free ? idl_check(w, pgno, w->map + u64(data) * w->psize + PAGEHDRSZ,
-		    dsize) : 0;
+		return overflow_check(w, u64(data), dsize);
 	}
-	if (data + dsize > w->map + (pgno + 1) * w->psize)
+	if (data + dsize > p + w->psize)
 		return bad(w, "page %llu: a node runs off the page", (unsigned long long)pgno);
 	if (w->is_free)
 		return idl_check(w, pgno, data, dsize);
@@ -227,10 +253,10 @@ leaf_data(struct walk *w, uint64_t pgno, const unsigned char *node)
 /* The nodes of a branch or leaf page: offsets inside the page, keys in
  * order; children pushed on the stack. */
 static int
-page_nodes(struct walk *w, uint64_t pgno, int depth, uint64_t *stack, int *sdepth, size_t *sn,
-    size_t cap)
+page_nodes(struct walk *w, const unsigned char *p, uint64_t pgno, int depth, uint64_t *stack,
+    int *sdepth, size_t *sn, size_t cap)
 {
-	const unsigned char *p = w->map + pgno * w->psize, *prev = NULL;
+	const unsigned char *prev = NULL;
 	uint16_t flags = u16(p + 10), lower = u16(p + 12), upper = u16(p + 14);
 	size_t n = (size_t)(lower - PAGEHDRSZ) / 2, i, nprev = 0;
 
@@ -262,7 +288,7 @@ page_nodes(struct walk *w, uint64_t pgno, int depth, uint64_t *stack, int *sdept
 			(*sn)++;
 		} else {
 			w->entries++;
-			if (leaf_data(w, pgno, node) != 0)
+			if (leaf_data(w, p, pgno, node) != 0)
 				return -1;
 		}
 	}
@@ -278,6 +304,7 @@ walk_db(struct walk *w, const struct db *d, const char *name, int is_main, int i
 	int intkey = w->intkey, was_free = w->is_free, was_main = w->is_main;
 	size_t cap = 4096, sn = 0;
 	uint64_t *stack;
+	unsigned char *p;
 	int *sdepth, rc = 0;
 
 	if (d->root == P_INVALID) {
@@ -295,7 +322,8 @@ walk_db(struct walk *w, const struct db *d, const char *name, int is_main, int i
 	w->is_main = is_main;
 	stack = malloc(cap * sizeof *stack);
 	sdepth = malloc(cap * sizeof *sdepth);
-	if (stack == NULL || sdepth == NULL) {
+	p = malloc(w->psize);
+	if (stack == NULL || sdepth == NULL || p == NULL) {
 		rc = bad(w, "out of memory");
 		goto stack_free;
 	}
@@ -304,14 +332,12 @@ walk_db(struct walk *w, const struct db *d, const char *name, int is_main, int i
 	while (sn > 0 && rc == 0) {
 		uint64_t pgno = stack[--sn];
 		int depth = sdepth[sn];
-		const unsigned char *p;
 		uint16_t flags, lower, upper;
 
-		if (reach(w, pgno, 1) != 0) {
+		if (reach(w, pgno, 1) != 0 || page_read(w, pgno, 1, p) != 0) {
 			rc = -1;
 			break;
 		}
-		p = w->map + pgno * w->psize;
 		flags = u16(p + 10);
 		lower = u16(p + 12);
 		upper = u16(p + 14);
@@ -325,7 +351,7 @@ walk_db(struct walk *w, const struct db *d, const char *name, int is_main, int i
 			rc = bad(w, "page %llu: lower %u, upper %u", (unsigned long long)pgno,
 			    (unsigned)lower, (unsigned)upper);
 		else
-			rc = page_nodes(w, pgno, depth, stack, sdepth, &sn, cap);
+			rc = page_nodes(w, p, pgno, depth, stack, sdepth, &sn, cap);
 		if (rc == 0 && flags == P_BRANCH)
 			w->branch++;
 		else if (rc == 0)
@@ -342,6 +368,7 @@ walk_db(struct walk *w, const struct db *d, const char *name, int is_main, int i
 stack_free:
 	free(stack);
 	free(sdepth);
+	free(p);
 	w->branch = branch;
 	w->leaf = leaf;
 	w->overflow = overflow;
@@ -392,52 +419,52 @@ lmdb_pages_check(const char *path, char *why, size_t whylen, int *err)
 	struct walk w = { .why = why, .whylen = whylen };
 	struct stat st;
 	struct db freedb, maindb;
+	unsigned char head[PAGEHDRSZ + 40], *metas = NULL;
 	const unsigned char *meta;
 	uint64_t txnid;
-	void *map;
-	int fd, rc = -1;
+	int rc = -1;
 
 	*err = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
+	w.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (w.fd < 0 || fstat(w.fd, &st) != 0) {
 		*err = errno;
-		if (fd >= 0)
-			close(fd);
-		return -1;
+		goto close_fd;
 	}
-	if (st.st_size < 2 * PAGEHDRSZ) {
-		close(fd);
-		return bad(&w, "too short to be an LMDB file");
-	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED) {
-		*err = errno;
-		return -1;
-	}
-	w.map = map;
 	/* the page size is the free db's pad in the meta page; lmdb_header
 	 * checked both meta pages and the length against it */
-	w.psize = u32(w.map + PAGEHDRSZ + 4 + 4 + 8 + 8);
+	if (pread(w.fd, head, sizeof head, 0) != (ssize_t)sizeof head) {
+		rc = bad(&w, "too short to be an LMDB file");
+		goto close_fd;
+	}
+	w.psize = u32(head + PAGEHDRSZ + 4 + 4 + 8 + 8);
 	if (w.psize < 512 || w.psize > 65536 || (w.psize & (w.psize - 1)) != 0 ||
 	    (uint64_t)st.st_size < 2 * (uint64_t)w.psize) {
 		rc = bad(&w, "page size %zu", w.psize);
-		goto unmap;
+		goto close_fd;
 	}
-	meta = meta_of(w.map, w.psize);
+	metas = malloc(2 * w.psize);
+	if (metas == NULL) {
+		rc = bad(&w, "out of memory");
+		goto close_fd;
+	}
+	if (pread(w.fd, metas, 2 * w.psize, 0) != (ssize_t)(2 * w.psize)) {
+		rc = bad(&w, "too short to be an LMDB file");
+		goto close_fd;
+	}
+	meta = meta_of(metas, w.psize);
 	if (!(u16(meta - PAGEHDRSZ + 10) & P_META)) {
 		rc = bad(&w, "no meta page");
-		goto unmap;
+		goto close_fd;
 	}
 	w.last_pg = u64(meta + 4 + 4 + 8 + 8 + 2 * DB_SIZE);
 	if (w.last_pg < 1 || w.last_pg >= (uint64_t)st.st_size / w.psize) {
 		rc = bad(&w, "truncated: the data needs page %llu", (unsigned long long)w.last_pg);
-		goto unmap;
+		goto close_fd;
 	}
 	w.seen = calloc((size_t)(w.last_pg / 8 + 1), 1);
 	if (w.seen == NULL) {
 		rc = bad(&w, "out of memory");
-		goto unmap;
+		goto close_fd;
 	}
 	db_read(meta + 4 + 4 + 8 + 8, &freedb);
 	db_read(meta + 4 + 4 + 8 + 8 + DB_SIZE, &maindb);
@@ -450,7 +477,9 @@ lmdb_pages_check(const char *path, char *why, size_t whylen, int *err)
 	if (rc != 0 && txn_now(path) != txnid)
 		rc = -2;
 	free(w.seen);
-unmap:
-	munmap(map, (size_t)st.st_size);
+close_fd:
+	free(metas);
+	if (w.fd >= 0)
+		close(w.fd);
 	return rc;
 }
