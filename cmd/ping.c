@@ -258,7 +258,12 @@ verb_ping(struct ctx *c, struct err *e)
 		if (rc != MC_OK)
 			return rc;
 	}
-	rc = store_open(c->cfg.state_path, STORE_RDONLY, &s, e);
+	/* ping reads only its window: a file changed since a run last read
+	 * it whole is read whole first (its pages walked, every record
+	 * decoded), so ping refuses what sync refuses; one unchanged since
+	 * costs nothing more */
+	verified = sound_check(c->cfg.state_path);
+	rc = store_open(c->cfg.state_path, STORE_RDONLY | (verified ? STORE_CHECKED : 0), &s, e);
 	if (rc == MC_ERR_NOTFOUND) {
 		info(c, "ping: no state yet (run sync first), nothing to do");
 		rc = MC_OK;
@@ -266,9 +271,6 @@ verb_ping(struct ctx *c, struct err *e)
 	}
 	if (rc != MC_OK)
 		goto lock_release;
-	/* ping reads only its window: a file changed since a run last read
-	 * it whole is read whole first, so ping refuses what sync refuses */
-	verified = sound_check(c->cfg.state_path);
 	if (!verified)
 		rc = read_whole(s, e);
 	if (rc == MC_OK) {

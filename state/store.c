@@ -357,7 +357,7 @@ store_open_ex(const char *path, int flags, size_t mapsize, struct store **out, s
 		rc = store_damaged(s, e, why);
 		goto free_store;
 	}
-	if (h == LMDB_HEADER_OK) {
+	if (h == LMDB_HEADER_OK && !(flags & STORE_CHECKED)) {
 		rc = pages_check(s, e);
 		if (rc != MC_OK)
 			goto free_store;

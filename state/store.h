@@ -33,7 +33,9 @@ struct store;
 
 enum {
 	STORE_RDONLY = 1, /* read only: never creates nor writes the data file */
-	STORE_CREATE = 2  /* create the file (0600) and its directory (0700)   */
+	STORE_CREATE = 2, /* create the file (0600) and its directory (0700)   */
+	STORE_CHECKED = 4 /* the file is as a run that read it whole left it
+	                     (sound.h): its pages are not walked again        */
 };
 
 /* Open the state file at path.  Without STORE_CREATE an absent file (or an
