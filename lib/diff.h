@@ -1,7 +1,14 @@
 /* diff: what sync must do to bring the channel in step with Moodle.  A pure
  * function of (desired conferences, previous snapshot, now, settings); no
- * I/O, so every rule of DESIGN.md "Rules that decide what is posted" is
- * decided here and tested without servers. */
+ * I/O, so every rule that decides what is posted, edited and deleted is
+ * decided here and tested without servers:
+ * - a conference is over at start + its length (Moodle's timeduration, else
+ *   meeting_minutes): its message is deleted;
+ * - one still ahead that Moodle stops returning is deleted only when it is
+ *   missing from two syncs in a row (one odd answer must not wipe the
+ *   channel and flood it again);
+ * - a message is edited only when the body it would send hashes otherwise
+ *   than the one sent, so an unchanged conference costs no call. */
 #ifndef MC_DIFF_H
 #define MC_DIFF_H
 

@@ -107,7 +107,10 @@ fake_tools() {
 
 @test "test/run: a skipped test counts as skipped, the fakes' self-tests run once" {
 	local d
-	mkdir -p "$T/w/e2e"
+	mkdir -p "$T/w/e2e" "$T/w/test/unit"
+	# test/run runs the tests whose sources exist, and not a binary left
+	# by a removed one (test_gone)
+	touch "$T/w/test/unit/test_x.c"
 	for d in p s; do
 		mkdir -p "$T/w/$d/test/unit"
 		cat >"$T/w/$d/test/unit/test_x" <<-'EOF'
@@ -115,6 +118,8 @@ fake_tools() {
 		printf '[  PASSED  ] 2 test(s).\n[  SKIPPED ] 1 test(s), listed below:\n[  SKIPPED ] test_needs_a_tool\n'
 		EOF
 		chmod +x "$T/w/$d/test/unit/test_x"
+		printf '#!/bin/sh\nexit 1\n' >"$T/w/$d/test/unit/test_gone"
+		chmod +x "$T/w/$d/test/unit/test_gone"
 	done
 	cp "$BATS_TEST_DIRNAME/data/testrun.bats" "$T/w/e2e/"
 	cd "$T/w"
