@@ -74,6 +74,14 @@ fatal(enum mc_err rc)
 	return rc != MC_OK && rc != MC_ERR_DATA;
 }
 
+static int
+record_id_cmp(const void *a, const void *b)
+{
+	const struct record *x = a, *y = b;
+
+	return (x->ev.id > y->ev.id) - (x->ev.id < y->ev.id);
+}
+
 static const char *
 name_of(const struct record *rec)
 {
@@ -279,6 +287,96 @@ apply_calls(struct run *r, struct diff_plan *p, struct err *e)
 	return MC_OK;
 }
 
+/* A message a person deleted in Discord makes no call come back while its
+ * conference does not change.  So each sync looks up a few standing
+ * messages, in turn by conference id from where the last sync stopped
+ * (meta "checked"): each is looked at within LOOK_SYNCS syncs, under a day
+ * at a sync every half hour, at a few GETs a sync. */
+#define LOOK_SYNCS 40
+#define LOOK_MAX 10
+
+static int
+changed_now(const struct diff_plan *p, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].rec.ev.id == id && is_call(p->v[i].op))
+			return 1;
+	return 0;
+}
+
+/* Look up message of rec; post it anew when it is gone. */
+static enum mc_err
+look_one(struct run *r, struct record *rec, struct err *e)
+{
+	char *body;
+	enum mc_err rc = discord_look(r->d, rec->msg.msg_id, e);
+
+	if (rc != MC_ERR_NOTFOUND)
+		return rc == MC_OK ? MC_OK : err_prefix(e, "looking up the message of '%.*s': ",
+		    name_cut(rec), name_of(rec));
+	body = render_conference(&rec->ev, &r->ro);
+	render_hash(body, rec->msg.hash);
+	rc = post_new(r, rec, body, e);
+	free(body);
+	if (rc == MC_OK) {
+		r->created++;
+		report_done(r->c, "create", &rec->ev, "its message was deleted in Discord");
+	}
+	return rc;
+}
+
+static enum mc_err
+look_standing(struct run *r, const struct diff_plan *p, struct err *e)
+{
+	struct record_list all = { 0 };
+	size_t i, n = 0, start = 0, k, want;
+	int64_t from = 0, last = 0;
+	enum mc_err rc;
+
+	rc = store_load_all(r->st, &all, e);
+	if (rc == MC_OK)
+		rc = store_checked_get(r->st, &from, e);
+	if (rc != MC_OK)
+		goto all_free;
+	/* the standing messages, by id (no copies: moved to the front) */
+	for (i = 0; i < all.n; i++)
+		if (all.v[i].msg.msg_id[0] != '\0' && !changed_now(p, all.v[i].ev.id)) {
+			struct record t = all.v[n];
+
+			all.v[n++] = all.v[i];
+			all.v[i] = t;
+		}
+	if (n == 0)
+		goto all_free;
+	qsort(all.v, n, sizeof *all.v, record_id_cmp);
+	while (start < n && all.v[start].ev.id <= from)
+		start++;
+	want = (n + LOOK_SYNCS - 1) / LOOK_SYNCS;
+	want = want < 2 ? 2 : want > LOOK_MAX ? LOOK_MAX : want;
+	for (k = 0; k < want && k < n && rc == MC_OK; k++) {
+		struct record *rec = &all.v[(start + k) % n];
+
+		if (time(NULL) >= r->deadline)
+			break;
+		rc = look_one(r, rec, e);
+		last = rec->ev.id;
+	}
+	if (last != 0) {
+		struct err e2 = { 0 };
+		enum mc_err rc2 = store_checked_put(r->st, last, &e2);
+
+		if (rc == MC_OK && rc2 != MC_OK) {
+			*e = e2;
+			rc = rc2;
+		}
+	}
+all_free:
+	record_list_free(&all);
+	return rc;
+}
+
 static void
 print_plan(struct ctx *c, const struct diff_plan *p)
 {
@@ -394,6 +492,8 @@ sync_with(struct ctx *c, struct http *h, struct err *e)
 		rc = store_webhook_put(r.st, discord_webhook_id(r.d), e);
 	if (rc == MC_OK)
 		rc = apply_calls(&r, &plan, e);
+	if (rc == MC_OK)
+		rc = look_standing(&r, &plan, e);
 	info(c, "%zu created, %zu edited, %zu deleted", r.created, r.edited, r.deleted);
 
 plan_free:

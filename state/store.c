@@ -998,3 +998,33 @@ store_webhook_put(struct store *s, const char *id, struct err *e)
 {
 	return store_meta_put(s, META_WEBHOOK, id, e);
 }
+
+/* meta "checked": the id, in decimal, of the conference whose message
+ * sync looked at last. */
+enum mc_err
+store_checked_get(struct store *s, int64_t *id, struct err *e)
+{
+	char *val = NULL, *end;
+	enum mc_err rc = store_meta_get(s, "checked", &val, e);
+	long long v;
+
+	*id = 0;
+	if (rc != MC_OK || val == NULL)
+		return rc;
+	errno = 0;
+	v = strtoll(val, &end, 10);
+	/* a value it cannot read only restarts the round */
+	if (errno == 0 && end != val && *end == '\0' && v > 0)
+		*id = (int64_t)v;
+	free(val);
+	return MC_OK;
+}
+
+enum mc_err
+store_checked_put(struct store *s, int64_t id, struct err *e)
+{
+	char val[24];
+
+	snprintf(val, sizeof val, "%lld", (long long)id);
+	return store_meta_put(s, "checked", val, e);
+}

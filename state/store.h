@@ -1,8 +1,10 @@
 /* store: the state in one LMDB file (MDB_NOSUBDIR; LMDB keeps its lock
  * file beside it as PATH-lock).  Named databases, schema "1":
  *
- *   meta      "schema", "site", "webhook_id" -> text ("last_sync", written
- *             by moodlecord 0.1.0 and never read, may be present)
+ *   meta      "schema", "site", "webhook_id", "checked" (sync's round of
+ *             look-ups), "posting" (a post in flight) -> text
+ *             ("last_sync", written by moodlecord 0.1.0 and never read,
+ *             may be present)
  *   events    8-byte big-endian event id -> event_to_json() of the event
  *   messages  8-byte big-endian event id -> message_to_json() of its
  *             message data (event.c names every key of both)
@@ -80,6 +82,11 @@ enum mc_err store_remove(struct store *s, int64_t id, struct err *e);
 enum mc_err store_webhook_get(struct store *s, char **id, struct err *e);
 /* Record the webhook id the stored messages now belong to. */
 enum mc_err store_webhook_put(struct store *s, const char *id, struct err *e);
+
+/* The id of the conference whose message sync looked at last, in its
+ * round of look-ups (0: none yet), and recording it. */
+enum mc_err store_checked_get(struct store *s, int64_t *id, struct err *e);
+enum mc_err store_checked_put(struct store *s, int64_t id, struct err *e);
 
 /* Close the store (NULL is fine).  Nothing is pending: every write above
  * has been committed when it returned. */

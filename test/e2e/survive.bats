@@ -54,7 +54,7 @@ mc_at() {
 	run env LD_PRELOAD="$LFT" FAKETIME="+$off" FAKETIME_DONT_FAKE_MONOTONIC=1 \
 		"$MOODLECORD" -c "$CFG" "$@"
 }
-calls() { discord_log | jq length; }
+calls() { discord_log | jq '[.[] | select(.method != "GET")] | length'; }
 # conference messages and ping messages of the cmid $1 in the channel
 conf_msgs() { discord_channel | jq "[.[] | select((.embeds | length) > 0 and (.embeds[0].url | endswith(\"id=$1\")))] | length"; }
 ping_msgs() { discord_channel | jq "[.[] | select(.content | startswith(\"<@&$ROLE>\")) | select(.content | contains(\"id=$1>\"))] | length"; }
