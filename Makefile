@@ -158,9 +158,10 @@ deps:
 check: deps
 	$(MAKE) --no-print-directory build-tests WERROR=-Werror
 	./test/run $(B) $(S)
+	./test/soak/run $(B) $(S) 1 1 0.25 8
 
 build-tests: $(B)/moodlecord $(S)/moodlecord $(B)/units $(S)/units $(B)/tools $(S)/tools \
-	$(B)/fuzzers $(S)/fuzzers $(FAKES) moodlecord
+	$(B)/fuzzers $(S)/fuzzers $(FAKES) $(SOAK) moodlecord
 
 bench: deps
 	$(MAKE) --no-print-directory $(B)/moodlecord $(FAKES)
