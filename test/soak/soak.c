@@ -1267,7 +1267,10 @@ episode_end(struct soak *S)
 	default:
 		break;
 	}
-	disturb(S, S->ep_from, S->t);
+	/* what an episode changed settles by the next syncs: a course back
+	 * from vanishing is posted again at the next one, maybe after its
+	 * ping window began */
+	disturb(S, S->ep_from, S->t + HOUR);
 	S->ep = EP_NONE;
 	S->need_check = 1;
 }
