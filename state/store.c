@@ -207,6 +207,9 @@ drop_appended(struct record_list *out, size_t first)
 {
 	while (out->n > first)
 		event_free(&out->v[--out->n].ev);
+	/* a list this read began owns no array after it failed */
+	if (first == 0)
+		record_list_free(out);
 }
 
 static enum mc_err
@@ -546,8 +549,7 @@ abort_txn:
 	if (mrc == MC_OK && rc != 0)
 		mrc = store_lmdb_err(s, rc, "read it", e);
 	if (mrc != MC_OK) {
-		while (out->n > first)
-			event_free(&out->v[--out->n].ev);
+		drop_appended(out, first);
 		return mrc;
 	}
 	if (out->n > first)
@@ -625,8 +627,7 @@ abort_txn:
 	if (mrc == MC_OK && rc != 0)
 		mrc = store_lmdb_err(s, rc, "read it", e);
 	if (mrc != MC_OK) {
-		while (out->n > first)
-			event_free(&out->v[--out->n].ev);
+		drop_appended(out, first);
 	}
 	return mrc;
 }
