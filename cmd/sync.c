@@ -726,7 +726,10 @@ kept_token(struct ctx *c, struct moodle_auth *auth, struct err *e)
 		return MC_OK;
 	auth->password = password_now;
 	auth->arg = c;
-	rc = store_open(c->cfg.state_path, STORE_RDONLY, &st, e);
+	/* read-write unless a dry run: the first run of a new release
+	 * upgrades an older file here, as open_state would (sync holds the
+	 * lock) */
+	rc = store_open(c->cfg.state_path, c->dry_run ? STORE_RDONLY : 0, &st, e);
 	if (rc == MC_ERR_NOTFOUND)
 		return MC_OK;
 	if (rc == MC_OK)
