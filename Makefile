@@ -48,6 +48,8 @@ TEST_CFLAGS  = $(eval TEST_CFLAGS := $$(call pc,--cflags,$(TEST_PC)))$(TEST_CFLA
 TEST_LDLIBS  = $(eval TEST_LDLIBS := $$(call pc,--libs,$(TEST_PC)))$(TEST_LDLIBS)
 FAKES_CFLAGS = $(eval FAKES_CFLAGS := $$(call pc,--cflags,$(FAKES_PC)))$(FAKES_CFLAGS)
 FAKES_LDLIBS = $(eval FAKES_LDLIBS := $$(call pc,--libs,$(FAKES_PC)))$(FAKES_LDLIBS)
+SOAK_CFLAGS  = $(eval SOAK_CFLAGS := $$(call pc,--cflags,libcurl json-c))$(SOAK_CFLAGS)
+SOAK_LDLIBS  = $(eval SOAK_LDLIBS := $$(call pc,--libs,libcurl json-c))$(SOAK_LDLIBS)
 
 LIB_SRC  = $(sort $(wildcard lib/*.c state/*.c))
 CMD_SRC  = $(sort $(wildcard cmd/*.c))
@@ -124,6 +126,14 @@ $(B)/fakes/%: test/fakes/%.c $(B)/flags $(wildcard test/fakes/*.h)
 
 fakes: $(FAKES)
 
+# The soak driver and the damaged-state corpus (test/soak): built once,
+# plain, like the fakes.
+$(B)/test/soak/%: test/soak/%.c test/soak/world.c test/soak/soak.h $(B)/flags
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CPPFLAGS) $(CFLAGS) $(SOAK_CFLAGS) $(LDFLAGS) -o $@ \
+		$< test/soak/world.c $(SOAK_LDLIBS)
+SOAK = $(B)/test/soak/soak $(B)/test/soak/flips
+
 # deps: install the Debian packages of what is missing (apt-get, through
 # sudo unless root); without apt-get, name what is missing and fail.
 deps:
@@ -148,9 +158,10 @@ deps:
 check: deps
 	$(MAKE) --no-print-directory build-tests WERROR=-Werror
 	./test/run $(B) $(S)
+	./test/soak/run $(B) $(S) 1 1 0.25 8
 
 build-tests: $(B)/moodlecord $(S)/moodlecord $(B)/units $(S)/units $(B)/tools $(S)/tools \
-	$(B)/fuzzers $(S)/fuzzers $(FAKES) moodlecord build/v1/moodlecord
+	$(B)/fuzzers $(S)/fuzzers $(FAKES) $(SOAK) moodlecord build/v1/moodlecord
 
 # Release 0.1.0 (state schema 1), for the upgrade test that an old release
 # refuses a newer state: built from its commit when this checkout has it
@@ -169,6 +180,13 @@ build/v1/moodlecord:
 bench: deps
 	$(MAKE) --no-print-directory $(B)/moodlecord $(FAKES)
 	./test/bench/run $(B)
+
+# A simulated week of cron time with faults (test/soak/run); SOAK_SEED=N.
+SOAK_DAYS ?= 7
+SOAK_SEED ?= 1
+soak: deps
+	$(MAKE) --no-print-directory $(B)/moodlecord $(S)/moodlecord $(FAKES) $(SOAK)
+	./test/soak/run $(B) $(S) $(SOAK_DAYS) $(SOAK_SEED)
 
 # Fuzz each target with libFuzzer for FUZZ_SECONDS (needs clang; not part
 # of check, which replays the seed corpus).
@@ -247,5 +265,5 @@ clean:
 	rm -rf build moodlecord
 
 .PHONY: all deps deps-deb check build-tests bench demo install uninstall install-units \
-	uninstall-units deb clean fakes fuzz FORCE
+	uninstall-units deb clean fakes fuzz soak FORCE
 .SECONDARY:

@@ -21,6 +21,7 @@
 #include "ping_plan.h"
 #include "protocol.h"
 #include "render.h"
+#include "sound.h"
 #include "store.h"
 
 /* A lock held this long belongs to a run that hangs: an error, not busy. */
@@ -314,6 +315,17 @@ plan_run(struct ctx *c, const struct record_list *recs, int64_t now,
 	free(offs);
 }
 
+/* Every record decoded, as sync reads them, and dropped. */
+static enum mc_err
+read_whole(struct store *s, struct err *e)
+{
+	struct record_list all = { 0 };
+	enum mc_err rc = store_load_all(s, &all, e);
+
+	record_list_free(&all);
+	return rc;
+}
+
 enum mc_err
 verb_ping(struct ctx *c, struct err *e)
 {
@@ -325,6 +337,7 @@ verb_ping(struct ctx *c, struct err *e)
 	struct lock *lk = NULL;
 	int64_t now = (int64_t)c->started, from, to;
 	enum mc_err rc;
+	int verified;
 
 	rc = ctx_load_config(c, CONFIG_NEED_STATE | CONFIG_NEED_DISCORD, e);
 	if (rc != MC_OK)
@@ -335,7 +348,13 @@ verb_ping(struct ctx *c, struct err *e)
 		if (rc != MC_OK)
 			return rc;
 	}
-	rc = store_open(c->cfg.state_path, STORE_RDONLY | (c->dry_run ? 0 : STORE_UPGRADE), &s, e);
+	/* ping reads only its window: a file changed since a run last read
+	 * it whole is read whole first (its pages walked, every record
+	 * decoded), so ping refuses what sync refuses; one unchanged since
+	 * costs nothing more */
+	verified = sound_check(c->cfg.state_path);
+	rc = store_open(c->cfg.state_path, STORE_RDONLY | (c->dry_run ? 0 : STORE_UPGRADE) |
+	    (verified ? STORE_CHECKED : 0), &s, e);
 	if (rc == MC_ERR_NOTFOUND) {
 		info(c, "ping: no state yet (run sync first), nothing to do");
 		rc = MC_OK;
@@ -343,8 +362,12 @@ verb_ping(struct ctx *c, struct err *e)
 	}
 	if (rc != MC_OK)
 		goto lock_release;
-	window(&c->cfg, now, &from, &to);
-	rc = store_load_window_where(s, from, to, may_be_due, c, &recs, e);
+	if (!verified)
+		rc = read_whole(s, e);
+	if (rc == MC_OK) {
+		window(&c->cfg, now, &from, &to);
+		rc = store_load_window_where(s, from, to, may_be_due, c, &recs, e);
+	}
 	store_close(s);
 	if (rc != MC_OK)
 		goto lock_release;
@@ -355,6 +378,10 @@ verb_ping(struct ctx *c, struct err *e)
 		info(c, "ping: nothing to do");
 	else
 		rc = run_steps(c, &recs, &plan, routes, e);
+	/* read whole or written by this run: sound as it is now (a note
+	 * that cannot be written only costs the next run a whole read) */
+	if (rc == MC_OK && !c->dry_run && (!verified || plan.n > 0))
+		(void)sound_mark(c->cfg.state_path, &(struct err){ 0 });
 	ping_plan_free(&plan);
 	free(routes);
 	record_list_free(&recs);

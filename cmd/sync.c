@@ -19,6 +19,7 @@
 #include "moodle.h"
 #include "protocol.h"
 #include "render.h"
+#include "sound.h"
 #include "store.h"
 
 /* A sync lock held this long belongs to a run that hangs: an error. */
@@ -136,6 +137,36 @@ fatal(enum mc_err rc)
 	return rc != MC_OK && rc != MC_ERR_DATA;
 }
 
+static int
+record_id_cmp(const void *a, const void *b)
+{
+	const struct record *x = a, *y = b;
+
+	return (x->ev.id > y->ev.id) - (x->ev.id < y->ev.id);
+}
+
+static const char *
+name_of(const struct record *rec)
+{
+	return rec->ev.name ? rec->ev.name : "";
+}
+
+/* How many bytes of a conference's name an error line quotes: enough to
+ * know it, cut on a character boundary. */
+static int
+name_cut(const struct record *rec)
+{
+	const char *n = name_of(rec);
+	size_t len = strlen(n);
+
+	if (len <= 60)
+		return (int)len;
+	len = 60;
+	while (len > 0 && ((unsigned char)n[len] & 0xc0) == 0x80)
+		len--;
+	return (int)len;
+}
+
 /* The thread a message of rec lives in: its forum post, else the
  * route's (NULL: the client's). */
 static const char *
@@ -152,23 +183,31 @@ post_new(struct run *r, struct discord *d, const struct route_config *route, str
     struct err *e)
 {
 	struct render_opts ro = opts_of(route);
-	char *body = render_conference_post(&rec->ev, &ro);
+	char *body;
 	char id[32] = "";
 	enum mc_err rc;
 
+	/* No post the state cannot record: each sync on a full disk would
+	 * post it again. */
+	rc = protocol_sync_intent(r->st, rec, (int64_t)time(NULL), e);
+	if (rc != MC_OK)
+		return err_prefix(e, "nothing posted for '%.*s', the state cannot record it: ",
+		    name_cut(rec), name_of(rec));
+	body = render_conference_post(&rec->ev, &ro);
 	rc = discord_post(d, body, id, e);
 	free(body);
 	if (rc != MC_OK)
-		return err_prefix(e, "posting '%s': ", rec->ev.name);
+		return err_prefix(e, "posting '%.*s': ", name_cut(rec), name_of(rec));
 	memcpy(rec->msg.msg_id, id, sizeof rec->msg.msg_id);
 	if (ro.forum)
 		memcpy(rec->msg.thread_id, id, sizeof rec->msg.thread_id);
 	else
 		rec->msg.thread_id[0] = '\0';
-	rc = protocol_sync_put(r->st, rec, e);
+	rc = protocol_sync_posted(r->st, rec, e);
+	/* what matters first: a name of any length cannot push it out */
 	if (rc != MC_OK)
-		return err_prefix(e, "'%s' was posted as message %s but not recorded "
-		    "(the next sync posts it again): ", rec->ev.name, id);
+		return err_prefix(e, "message %s was posted but not recorded (the next sync "
+		    "posts it again) for '%.*s': ", id, name_cut(rec), name_of(rec));
 	return MC_OK;
 }
 
@@ -518,6 +557,99 @@ apply_calls(struct run *r, struct diff_plan *p, struct err *e)
 	return MC_OK;
 }
 
+/* A message a person deleted in Discord makes no call come back while its
+ * conference does not change.  So each sync looks up a few standing
+ * messages, in turn by conference id from where the last sync stopped
+ * (meta "checked"): each is looked at within LOOK_SYNCS syncs, under a day
+ * at a sync every half hour, at a few GETs a sync. */
+#define LOOK_SYNCS 40
+#define LOOK_MAX 10
+
+static int
+changed_now(const struct diff_plan *p, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].rec.ev.id == id && is_call(p->v[i].op))
+			return 1;
+	return 0;
+}
+
+/* Look up message of rec through its route; post it anew when it is
+ * gone.  A route no longer in the config or stopped this run: left
+ * alone. */
+static enum mc_err
+look_one(struct run *r, struct record *rec, struct err *e)
+{
+	const struct route_config *route;
+	struct discord *d = client_of(r, rec->msg.route, &route, e);
+	enum mc_err rc;
+
+	if (d == NULL)
+		return e->kind == MC_ERR_NOTFOUND || e->kind == MC_ERR_CONFIG ? MC_OK : e->kind;
+	rc = discord_look_in(d, thread_of(rec), rec->msg.msg_id, e);
+	if (rc != MC_ERR_NOTFOUND)
+		return rc == MC_OK ? MC_OK : err_prefix(e, "looking up the message of '%.*s': ",
+		    name_cut(rec), name_of(rec));
+	rc = post_new(r, d, route, rec, e);
+	if (rc == MC_OK) {
+		r->created++;
+		report_done(r->c, "create", &rec->ev, "its message was deleted in Discord");
+	}
+	return rc;
+}
+
+static enum mc_err
+look_standing(struct run *r, const struct diff_plan *p, struct err *e)
+{
+	struct record_list all = { 0 };
+	size_t i, n = 0, start = 0, k, want;
+	int64_t from = 0, last = 0;
+	enum mc_err rc;
+
+	rc = store_load_all(r->st, &all, e);
+	if (rc == MC_OK)
+		rc = store_checked_get(r->st, &from, e);
+	if (rc != MC_OK)
+		goto all_free;
+	/* the standing messages, by id (no copies: moved to the front) */
+	for (i = 0; i < all.n; i++)
+		if (all.v[i].msg.msg_id[0] != '\0' && !changed_now(p, all.v[i].ev.id)) {
+			struct record t = all.v[n];
+
+			all.v[n++] = all.v[i];
+			all.v[i] = t;
+		}
+	if (n == 0)
+		goto all_free;
+	qsort(all.v, n, sizeof *all.v, record_id_cmp);
+	while (start < n && all.v[start].ev.id <= from)
+		start++;
+	want = (n + LOOK_SYNCS - 1) / LOOK_SYNCS;
+	want = want < 2 ? 2 : want > LOOK_MAX ? LOOK_MAX : want;
+	for (k = 0; k < want && k < n && rc == MC_OK; k++) {
+		struct record *rec = &all.v[(start + k) % n];
+
+		if (time(NULL) >= r->deadline)
+			break;
+		rc = look_one(r, rec, e);
+		last = rec->ev.id;
+	}
+	if (last != 0) {
+		struct err e2 = { 0 };
+		enum mc_err rc2 = store_checked_put(r->st, last, &e2);
+
+		if (rc == MC_OK && rc2 != MC_OK) {
+			*e = e2;
+			rc = rc2;
+		}
+	}
+all_free:
+	record_list_free(&all);
+	return rc;
+}
+
 static void
 print_plan(struct ctx *c, const struct diff_plan *p, size_t nowhere)
 {
@@ -787,6 +919,8 @@ sync_with(struct ctx *c, struct http *h, struct err *e)
 		rc = record_webhooks(&r, record, e);
 	if (rc == MC_OK)
 		rc = apply_calls(&r, &plan, e);
+	if (rc == MC_OK)
+		rc = look_standing(&r, &plan, e);
 	if (r.moved)
 		info(c, "%zu created, %zu edited, %zu deleted, %zu moved", r.created, r.edited,
 		    r.deleted, r.moved);
@@ -845,6 +979,10 @@ verb_sync(struct ctx *c, struct err *e)
 		goto lock_release;
 	h = http_new((long)c->cfg.connect_timeout, (long)c->cfg.timeout, 0);
 	rc = sync_with(c, h, e);
+	/* read whole at the start, written only by this run since: sound as
+	 * it is now, which spares ping reading it whole (sound.h) */
+	if (!c->dry_run && (rc == MC_OK || rc == MC_ERR_DATA))
+		(void)sound_mark(c->cfg.state_path, &(struct err){ 0 });
 	http_free(h);
 lock_release:
 	lock_release(lk);

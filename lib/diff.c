@@ -250,8 +250,10 @@ decide_both(struct diff_plan *pl, const struct diff_want *w, const struct record
 	}
 }
 
-/* Stored, not wanted: started = over; in the future, missing once is
- * counted, missing twice deletes. */
+/* Stored, not wanted: over = deleted; otherwise, started or not,
+ * missing once is counted and missing twice deletes (one empty answer
+ * from Moodle, an enrolment glitch, must not delete a conference running
+ * now, whose ping would come again with its next post). */
 static void
 decide_gone(struct diff_plan *pl, const struct record *p, int64_t now,
     const struct diff_settings *s)
@@ -261,9 +263,8 @@ decide_gone(struct diff_plan *pl, const struct record *p, int64_t now,
 	int forgot;
 
 	stored_view(p, s, &r, &forgot);
-	if (r.ev.start <= now) {
-		st = add_step(pl, has_message(&r) ? DIFF_DELETE : DIFF_FORGET,
-		    "over: gone from Moodle after its start");
+	if (now >= event_end(&r.ev, s->meeting_minutes)) {
+		st = add_step(pl, has_message(&r) ? DIFF_DELETE : DIFF_FORGET, "over");
 		st->rec = r;
 		return;
 	}

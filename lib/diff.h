@@ -76,8 +76,8 @@ struct diff_plan {
  * diff_plan_free.  Rules:
  *   - over: now >= start + (duration, or meeting_minutes when 0): its
  *     message is deleted, or it is never posted;
- *   - stored but not wanted: started (start <= now) = over; still in the
- *     future: missing counter + 1, deleted when it reaches 2; wanted again:
+ *   - stored but not wanted: over = deleted; otherwise (started or
+ *     not): missing counter + 1, deleted when it reaches 2; wanted again:
  *     counter back to 0;
  *   - wanted and stored: no message yet: create; hash differs: edit;
  *     otherwise no call (a KEEP when stored data must change);

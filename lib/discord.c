@@ -23,9 +23,10 @@ enum {
 };
 
 /* The kinds of request, which decide what may be retried. */
-enum request { REQ_POST, REQ_EDIT, REQ_DELETE, REQ_GET };
+enum request { REQ_POST, REQ_EDIT, REQ_DELETE, REQ_GET, REQ_LOOK };
 
-static const char *const request_name[] = { "post", "edit", "delete", "get webhook" };
+static const char *const request_name[] = { "post", "edit", "delete", "get webhook",
+	"look-up of a message" };
 
 struct discord {
 	struct http *http;
@@ -438,7 +439,8 @@ classify(enum request kind, const char *msg_id, const struct http_response *r, s
 		if (json_object_object_get_ex(o, "message", &v) && json_object_is_type(v, json_type_string))
 			message = json_object_get_string(v);
 	}
-	if (r->status == 404 && code == 10008 && (kind == REQ_EDIT || kind == REQ_DELETE)) {
+	if (r->status == 404 && code == 10008 &&
+	    (kind == REQ_EDIT || kind == REQ_DELETE || kind == REQ_LOOK)) {
 		rc = err_set(e, MC_ERR_NOTFOUND, "Discord message %s is gone (deleted in Discord)", msg_id);
 	} else if (r->status == 404 && code == 10015) {
 		rc = err_set(e, MC_ERR_CONFIG, "the webhook was deleted in Discord (10015 Unknown Webhook): "
@@ -680,7 +682,7 @@ resp_free:
 	return rc;
 }
 
-/* PATCH or DELETE one message: both are safe to retry (call() does). */
+/* PATCH, DELETE or GET one message: all safe to retry (call() does). */
 static enum mc_err
 message_call(struct discord *d, enum request kind, const char *method, const char *thread,
     const char *msg_id, const char *body, struct err *e)
@@ -737,6 +739,18 @@ discord_remove_in(struct discord *d, const char *thread, const char *msg_id, str
 	enum mc_err rc = discord_delete_in(d, thread, msg_id, e);
 
 	return rc == MC_ERR_NOTFOUND ? MC_OK : rc;
+}
+
+enum mc_err
+discord_look_in(struct discord *d, const char *thread, const char *msg_id, struct err *e)
+{
+	return message_call(d, REQ_LOOK, "GET", thread, msg_id, NULL, e);
+}
+
+enum mc_err
+discord_look(struct discord *d, const char *msg_id, struct err *e)
+{
+	return discord_look_in(d, NULL, msg_id, e);
 }
 
 enum mc_err

@@ -81,6 +81,14 @@ enum mc_err discord_edit(struct discord *d, const char *msg_id, const char *body
  * (10008); errors and retries as discord_edit. */
 enum mc_err discord_delete(struct discord *d, const char *msg_id, struct err *e);
 
+/* Is message msg_id (one this webhook posted) still there?  MC_OK when
+ * it is, MC_ERR_NOTFOUND when it was deleted in Discord (10008); errors
+ * and retries as discord_edit.  A GET: changes nothing. */
+enum mc_err discord_look(struct discord *d, const char *msg_id, struct err *e);
+/* discord_look in thread (NULL = the client's). */
+enum mc_err discord_look_in(struct discord *d, const char *thread, const char *msg_id,
+    struct err *e);
+
 /* Delete message msg_id where a message already gone (deleted in Discord)
  * counts as deleted: MC_OK then.  The rule every cleanup follows; errors
  * and retries as discord_delete. */

@@ -53,7 +53,24 @@ is_space(uint32_t cp)
 	    cp == 0x2028 || cp == 0x2029;
 }
 
-/* text as code points: repaired, white space collapsed and trimmed. */
+/* Unicode's invisible format characters (category Cf): bidi embeddings,
+ * overrides, isolates and marks, zero-width spaces and joiners, the BOM,
+ * the soft hyphen, tags and the like.  Shown nowhere, they let a name
+ * read as something else (U+202E turns "gnp.exe" around): dropped. */
+static int
+is_format(uint32_t cp)
+{
+	return cp == 0xad || (cp >= 0x600 && cp <= 0x605) || cp == 0x61c || cp == 0x6dd ||
+	    cp == 0x70f || cp == 0x890 || cp == 0x891 || cp == 0x8e2 || cp == 0x180e ||
+	    (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x2066 && cp <= 0x206f) || cp == 0xfeff ||
+	    (cp >= 0xfff9 && cp <= 0xfffb) || cp == 0x110bd || cp == 0x110cd ||
+	    (cp >= 0x13430 && cp <= 0x1343f) || (cp >= 0x1bca0 && cp <= 0x1bca3) ||
+	    (cp >= 0x1d173 && cp <= 0x1d17a) || cp == 0xe0001 || (cp >= 0xe0020 && cp <= 0xe007f);
+}
+
+/* text as code points: repaired, format characters dropped, white space
+ * collapsed and trimmed. */
 static void
 normalize(const char *text, struct cps *out)
 {
@@ -62,6 +79,8 @@ normalize(const char *text, struct cps *out)
 	while (i < n) {
 		uint32_t cp = utf8_next(text, n, &i);
 
+		if (is_format(cp))
+			continue;
 		if (is_space(cp)) {
 			if (out->n == 0 || out->v[out->n - 1] == ' ')
 				continue;

@@ -37,11 +37,70 @@ protocol_sync_put(struct store *s, const struct record *r, struct err *e)
 	return store_txn_write(s, step_sync_put, (void *)r, e);
 }
 
+/* The meta key of a post in flight: "ID TIME".  Written with the record
+ * before the post, removed with the message id after it. */
+#define POSTING_KEY "posting"
+
+struct sync_posting {
+	const struct record *r;
+	int64_t now;
+	int done;
+};
+
+static int
+step_sync_posting(struct store *s, MDB_txn *txn, void *arg, struct err *e)
+{
+	struct sync_posting *a = arg;
+	MDB_val k = { strlen(POSTING_KEY), POSTING_KEY }, v;
+	char text[48];
+	int rc;
+
+	rc = store_txn_put_record(s, txn, a->r, 1, e);
+	if (rc != 0)
+		return rc;
+	if (a->done) {
+		rc = mdb_del(txn, s->meta, &k, NULL);
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	}
+	snprintf(text, sizeof text, "%lld %lld", (long long)a->r->ev.id, (long long)a->now);
+	v.mv_size = strlen(text);
+	v.mv_data = text;
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+enum mc_err
+protocol_sync_intent(struct store *s, const struct record *r, int64_t now, struct err *e)
+{
+	struct record cur = *r;
+	struct sync_posting a = { &cur, now, 0 };
+
+	cur.msg.msg_id[0] = '\0';
+	if (store_check_keys(&cur, 1, e) != MC_OK)
+		return e->kind;
+	return store_txn_write(s, step_sync_posting, &a, e);
+}
+
+enum mc_err
+protocol_sync_posted(struct store *s, const struct record *r, struct err *e)
+{
+	struct sync_posting a = { r, 0, 1 };
+
+	if (store_check_keys(r, 1, e) != MC_OK)
+		return e->kind;
+	return store_txn_write(s, step_sync_posting, &a, e);
+}
+
 struct sync_remove {
 	int64_t id, now;
 	const char *ping_deleted;
 	int *removed;
 };
+
+int
+protocol_ping_standing(const struct message *m)
+{
+	return m->ping_id[0] != '\0' && m->ping != PING_DONE;
+}
 
 static int
 step_sync_remove(struct store *s, MDB_txn *txn, void *arg, struct err *e)
@@ -59,7 +118,7 @@ step_sync_remove(struct store *s, MDB_txn *txn, void *arg, struct err *e)
 	if (rc != 0)
 		return rc;
 	pinging = (m.ping == PING_CLAIMED && !protocol_claimable(&m, a->now)) ||
-	    (m.ping_id[0] != '\0' && m.ping != PING_DONE && strcmp(m.ping_id, a->ping_deleted) != 0) ||
+	    (protocol_ping_standing(&m) && strcmp(m.ping_id, a->ping_deleted) != 0) ||
 	    m.ping_old[0] != '\0';
 	if (!pinging) {
 		*a->removed = 1;

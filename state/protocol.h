@@ -55,11 +55,27 @@
  * stale one? */
 int protocol_claimable(const struct message *m, int64_t now);
 
+/* Is m's ping message still in Discord?  A ping id with the ping DONE
+ * names a message ping already deleted: deleting it again is a call whose
+ * answer (404) is known in advance. */
+int protocol_ping_standing(const struct message *m);
+
 /* ---- sync's moves ---- */
 
 /* Write r (event and conference message) keeping the ping fields stored
  * for its id; r's ping fields are used only for a new conference. */
 enum mc_err protocol_sync_put(struct store *s, const struct record *r, struct err *e);
+
+/* Before posting r's conference message: write r without a message id,
+ * and note the post in flight, in one transaction that always writes.
+ * A state that cannot record this gets no post, so a full disk costs no
+ * duplicate (one at most, should it fill between this and
+ * protocol_sync_posted). */
+enum mc_err protocol_sync_intent(struct store *s, const struct record *r, int64_t now,
+    struct err *e);
+
+/* After the post: write r with its new message id and drop the note. */
+enum mc_err protocol_sync_posted(struct store *s, const struct record *r, struct err *e);
 
 /* Remove conference id, which sync no longer wants (its conference
  * message deleted or forgotten), unless a ping run has a part in it: a

@@ -4,11 +4,14 @@
  * the stored form of each value. */
 #include "store_internal.h"
 #include "secret.h"
+#include "lmdb_guard.h"
+#include "lmdb_pages.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +152,176 @@ env_open(struct store *s, unsigned flags, size_t mapsize)
 	return rc;
 }
 
+/* ---- LMDB's faults caught ----
+ * lmdb_pages checked every page before LMDB mapped the file; what a check
+ * cannot foresee (a fault, an assertion inside LMDB) is caught around
+ * each of the store's entries into LMDB and reported as damage.  The
+ * environment is not touched again after a fault (LMDB may be half way
+ * through a change of its own structures). */
+
+static enum mc_err load_all(struct store *s, struct record_list *out, struct err *e);
+static enum mc_err load_window(struct store *s, int64_t from, int64_t to,
+    struct record_list *out, struct err *e);
+static enum mc_err get_record(struct store *s, int64_t id, struct record *out, struct err *e);
+static enum mc_err txn_write(struct store *s, store_txn_step op, void *arg, struct err *e);
+
+/* Environments left after a fault: kept reachable, never closed. */
+static MDB_env *faulted_envs[4];
+
+static void
+env_close(struct store *s)
+{
+	size_t i;
+
+	if (!s->faulted) {
+		mdb_env_close(s->env);
+		return;
+	}
+	for (i = 0; i < sizeof faulted_envs / sizeof faulted_envs[0]; i++)
+		if (faulted_envs[i] == NULL) {
+			faulted_envs[i] = s->env;
+			break;
+		}
+}
+
+static enum mc_err
+fault_caught(struct store *s, const struct lmdb_guard *g, struct err *e)
+{
+	s->faulted = 1;
+	return store_damaged(s, e, g->sig == SIGABRT ? "LMDB stopped on a failed check of it" :
+	    g->sig == SIGBUS ? "LMDB read past its end (SIGBUS)" : "LMDB faulted reading it");
+}
+
+/* What a read returns on a store a fault left unusable. */
+static int
+faulted(struct store *s, struct err *e, enum mc_err *rc)
+{
+	if (!s->faulted)
+		return 0;
+	*rc = store_damaged(s, e, "an earlier read of it faulted");
+	return 1;
+}
+
+/* Free what a read that faulted had appended to out. */
+static void
+drop_appended(struct record_list *out, size_t first)
+{
+	while (out->n > first)
+		event_free(&out->v[--out->n].ev);
+	/* a list this read began owns no array after it failed */
+	if (first == 0)
+		record_list_free(out);
+}
+
+static enum mc_err
+guarded_schema_open(struct store *s, struct err *e)
+{
+	struct lmdb_guard g;
+	enum mc_err rc;
+
+	if (LMDB_GUARD_FAULTED(&g))
+		return fault_caught(s, &g, e);
+	lmdb_guard_enter(&g);
+	rc = schema_open(s, e);
+	lmdb_guard_leave(&g);
+	return rc;
+}
+
+enum mc_err
+store_load_all(struct store *s, struct record_list *out, struct err *e)
+{
+	struct lmdb_guard g;
+	size_t first = out->n;
+	enum mc_err rc;
+
+	if (faulted(s, e, &rc))
+		return rc;
+	if (LMDB_GUARD_FAULTED(&g)) {
+		drop_appended(out, first);
+		return fault_caught(s, &g, e);
+	}
+	lmdb_guard_enter(&g);
+	rc = load_all(s, out, e);
+	lmdb_guard_leave(&g);
+	return rc;
+}
+
+enum mc_err
+store_load_window(struct store *s, int64_t from, int64_t to, struct record_list *out,
+    struct err *e)
+{
+	struct lmdb_guard g;
+	size_t first = out->n;
+	enum mc_err rc;
+
+	if (faulted(s, e, &rc))
+		return rc;
+	if (LMDB_GUARD_FAULTED(&g)) {
+		drop_appended(out, first);
+		return fault_caught(s, &g, e);
+	}
+	lmdb_guard_enter(&g);
+	rc = load_window(s, from, to, out, e);
+	lmdb_guard_leave(&g);
+	return rc;
+}
+
+enum mc_err
+store_get(struct store *s, int64_t id, struct record *out, struct err *e)
+{
+	struct lmdb_guard g;
+	enum mc_err rc;
+
+	if (faulted(s, e, &rc))
+		return rc;
+	if (LMDB_GUARD_FAULTED(&g)) {
+		memset(out, 0, sizeof *out);
+		return fault_caught(s, &g, e);
+	}
+	lmdb_guard_enter(&g);
+	rc = get_record(s, id, out, e);
+	lmdb_guard_leave(&g);
+	return rc;
+}
+
+/* A fault inside a write transaction leaves it uncommitted: LMDB writes
+ * the file only when it commits. */
+enum mc_err
+store_txn_write(struct store *s, store_txn_step op, void *arg, struct err *e)
+{
+	struct lmdb_guard g;
+	enum mc_err rc;
+
+	if (faulted(s, e, &rc))
+		return rc;
+	if (LMDB_GUARD_FAULTED(&g))
+		return fault_caught(s, &g, e);
+	lmdb_guard_enter(&g);
+	rc = txn_write(s, op, arg, e);
+	lmdb_guard_leave(&g);
+	return rc;
+}
+
+/* Every page LMDB can reach, before LMDB maps the file: LMDB trusts its
+ * pages, and one bad header makes it fault, abort or corrupt the heap. */
+static enum mc_err
+pages_check(const struct store *s, struct err *e)
+{
+	char why[160] = "";
+	int rc, err = 0, tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		rc = lmdb_pages_check(s->path, why, sizeof why, &err);
+		if (rc != -2)
+			break;
+	}
+	if (rc == 0)
+		return MC_OK;
+	if (err != 0)
+		return err_set(e, MC_ERR_IO, "cannot read state file %s: %s", s->path, strerror(err));
+	return store_damaged(s, e, why);
+}
+
 enum mc_err
 store_open_ex(const char *path, int flags, size_t mapsize, struct store **out, struct err *e)
 {
@@ -173,8 +346,11 @@ store_open_ex(const char *path, int flags, size_t mapsize, struct store **out, s
 		rc = err_set(e, MC_ERR_NOTFOUND, "no state yet: %s does not exist", path);
 		goto free_store;
 	}
-	if (h == LMDB_HEADER_EMPTY && s->rdonly) {
-		rc = err_set(e, MC_ERR_NOTFOUND, "no state yet: %s is empty", path);
+	if (h == LMDB_HEADER_EMPTY) {
+		/* what a full disk or a crash can leave: taken as new, every
+		 * conference would be posted and pinged again */
+		rc = err_set(e, MC_ERR_IO, "state file %s is empty (0 bytes): it lost what was "
+		    "posted; remove it to start afresh (every conference is posted again)", path);
 		goto free_store;
 	}
 	if (err != 0 && h != LMDB_HEADER_ABSENT) {
@@ -184,6 +360,11 @@ store_open_ex(const char *path, int flags, size_t mapsize, struct store **out, s
 	if (h == LMDB_HEADER_BAD || h == LMDB_HEADER_SHAKY) {
 		rc = store_damaged(s, e, why);
 		goto free_store;
+	}
+	if (h == LMDB_HEADER_OK && !(flags & STORE_CHECKED)) {
+		rc = pages_check(s, e);
+		if (rc != MC_OK)
+			goto free_store;
 	}
 	if (h == LMDB_HEADER_ABSENT) {
 		rc = store_make_dir(path, e);
@@ -212,26 +393,27 @@ store_open_ex(const char *path, int flags, size_t mapsize, struct store **out, s
 		rc = store_lmdb_err(s, lrc, "open it", e);
 		goto free_store;
 	}
-	rc = schema_open(s, e);
+	rc = guarded_schema_open(s, e);
 	if (rc != MC_OK && s->rdonly && (flags & STORE_UPGRADE) && s->schema_found > 0 &&
 	    s->schema_found < STORE_SCHEMA) {
 		struct store *rw = NULL;
 
-		mdb_env_close(s->env);
+		env_close(s);
 		free(s->path);
 		free(s);
 		rc = store_open_ex(path, 0, 0, &rw, e);
 		if (rc != MC_OK)
 			return rc;
 		store_close(rw);
-		return store_open_ex(path, flags & ~STORE_UPGRADE, mapsize, out, e);
+		/* the upgrade wrote the file: its pages are walked again */
+		return store_open_ex(path, flags & ~(STORE_UPGRADE | STORE_CHECKED), mapsize, out, e);
 	}
 	if (rc != MC_OK)
 		goto close_env;
 	*out = s;
 	return MC_OK;
 close_env:
-	mdb_env_close(s->env);
+	env_close(s);
 free_store:
 	free(s->path);
 	free(s);
@@ -249,7 +431,7 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
-	mdb_env_close(s->env);
+	env_close(s);
 	free(s->path);
 	free(s);
 }
@@ -339,8 +521,8 @@ record_cmp(const void *a, const void *b)
 	return 0;
 }
 
-enum mc_err
-store_load_all(struct store *s, struct record_list *out, struct err *e)
+static enum mc_err
+load_all(struct store *s, struct record_list *out, struct err *e)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur;
@@ -382,8 +564,7 @@ abort_txn:
 	if (mrc == MC_OK && rc != 0)
 		mrc = store_lmdb_err(s, rc, "read it", e);
 	if (mrc != MC_OK) {
-		while (out->n > first)
-			event_free(&out->v[--out->n].ev);
+		drop_appended(out, first);
 		return mrc;
 	}
 	if (out->n > first)
@@ -391,8 +572,8 @@ abort_txn:
 	return MC_OK;
 }
 
-enum mc_err
-store_load_window(struct store *s, int64_t from, int64_t to, struct record_list *out,
+static enum mc_err
+load_window(struct store *s, int64_t from, int64_t to, struct record_list *out,
     struct err *e)
 {
 	return store_load_window_where(s, from, to, NULL, NULL, out, e);
@@ -479,14 +660,13 @@ abort_txn:
 	if (mrc == MC_OK && rc != 0)
 		mrc = store_lmdb_err(s, rc, "read it", e);
 	if (mrc != MC_OK) {
-		while (out->n > first)
-			event_free(&out->v[--out->n].ev);
+		drop_appended(out, first);
 	}
 	return mrc;
 }
 
-enum mc_err
-store_get(struct store *s, int64_t id, struct record *out, struct err *e)
+static enum mc_err
+get_record(struct store *s, int64_t id, struct record *out, struct err *e)
 {
 	MDB_txn *txn;
 	int rc;
@@ -529,8 +709,8 @@ store_meta_get(struct store *s, const char *key, char **val, struct err *e)
 
 /* ---- writing ----------------------------------------------------------- */
 
-enum mc_err
-store_txn_write(struct store *s, store_txn_step op, void *arg, struct err *e)
+static enum mc_err
+txn_write(struct store *s, store_txn_step op, void *arg, struct err *e)
 {
 	MDB_txn *txn;
 	MDB_envinfo info;
@@ -944,4 +1124,34 @@ store_route_webhook_put(struct store *s, const char *route, const char *id, stru
 
 	free(k);
 	return rc;
+}
+
+/* meta "checked": the id, in decimal, of the conference whose message
+ * sync looked at last. */
+enum mc_err
+store_checked_get(struct store *s, int64_t *id, struct err *e)
+{
+	char *val = NULL, *end;
+	enum mc_err rc = store_meta_get(s, "checked", &val, e);
+	long long v;
+
+	*id = 0;
+	if (rc != MC_OK || val == NULL)
+		return rc;
+	errno = 0;
+	v = strtoll(val, &end, 10);
+	/* a value it cannot read only restarts the round */
+	if (errno == 0 && end != val && *end == '\0' && v > 0)
+		*id = (int64_t)v;
+	free(val);
+	return MC_OK;
+}
+
+enum mc_err
+store_checked_put(struct store *s, int64_t id, struct err *e)
+{
+	char val[24];
+
+	snprintf(val, sizeof val, "%lld", (long long)id);
+	return store_meta_put(s, "checked", val, e);
 }

@@ -3,8 +3,10 @@
  *
  *   meta      "schema", "site", "webhook_id", "webhook_id route NAME",
  *             "moodle_token" (the token kept from a password sign-in:
- *             "GOT TOKEN"), "token_warned" -> text ("last_sync", written
- *             by moodlecord 0.1.0 and never read, may be present)
+ *             "GOT TOKEN"), "token_warned", "checked" (sync's round of
+ *             look-ups), "posting" (a post in flight) -> text
+ *             ("last_sync", written by moodlecord 0.1.0 and never read,
+ *             may be present)
  *   events    8-byte big-endian event id -> event_to_json() of the event
  *   messages  8-byte big-endian event id -> message_to_json() of its
  *             message data (event.c names every key of both)
@@ -36,9 +38,11 @@ struct store;
 enum {
 	STORE_RDONLY = 1, /* read only: never creates nor writes the data file */
 	STORE_CREATE = 2, /* create the file (0600) and its directory (0700)   */
-	STORE_UPGRADE = 4 /* with STORE_RDONLY: a file of an older schema is
+	STORE_UPGRADE = 4, /* with STORE_RDONLY: a file of an older schema is
 	                     upgraded first (opened read-write once), so the
 	                     first run of a new release may be any verb       */
+	STORE_CHECKED = 8 /* the file is as a run that read it whole left it
+	                     (sound.h): its pages are not walked again        */
 };
 
 /* Open the state file at path.  Without STORE_CREATE an absent file (or an
@@ -106,6 +110,10 @@ enum mc_err store_token_put(struct store *s, const char *token, int64_t got, str
  * when never. */
 enum mc_err store_token_warned_get(struct store *s, int64_t *day, struct err *e);
 enum mc_err store_token_warned_put(struct store *s, int64_t day, struct err *e);
+/* The id of the conference whose message sync looked at last, in its
+ * round of look-ups (0: none yet), and recording it. */
+enum mc_err store_checked_get(struct store *s, int64_t *id, struct err *e);
+enum mc_err store_checked_put(struct store *s, int64_t id, struct err *e);
 
 /* Close the store (NULL is fine).  Nothing is pending: every write above
  * has been committed when it returned. */

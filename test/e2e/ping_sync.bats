@@ -32,7 +32,7 @@ setup() {
 }
 teardown() { common_teardown; }
 
-ncalls() { discord_log | jq length; }
+ncalls() { discord_log | jq '[.[] | select(.method != "GET")] | length'; }
 pings() { discord_channel | jq -c '[.[] | select(.content != "")]'; }
 ping_of() { "$MOODLECORD" -c "$CFG" dump --json | jq -r ".[] | select(.id == $1) | .$2"; }
 

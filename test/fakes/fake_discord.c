@@ -41,7 +41,8 @@
  *                         first: Discord's message object plus
  *                         "allowed_mentions" (as last sent), "edited" (bool),
  *                         "thread_id" (string or null)
- *   GET  /_fake/log       array of every webhook call: {"n", "method",
+ *   GET  /_fake/log[?from=K]  array of every webhook call (from the K-th,
+ *                         0-based, on): {"n", "method",
  *                         "path" (token shown as ***), "query", "body",
  *                         "content_type", "user_agent", "status", "dropped"}
  *   GET  /_fake/stats     {"calls", "ratelimited" (429s sent), "held" (the
@@ -1543,6 +1544,22 @@ reset_all(void)
 	}
 }
 
+/* The log from entry `from` (0-based; NULL = all) on, for a test that
+ * reads it as it grows. */
+static json_object *
+log_from(const char *from)
+{
+	size_t i, n = json_object_array_length(F.log), k = from ? strtoul(from, NULL, 10) : 0;
+	json_object *a;
+
+	if (k == 0)
+		return copy_of(F.log);
+	a = json_object_new_array();
+	for (i = k; i < n; i++)
+		json_object_array_add(a, json_object_get(json_object_array_get_idx(F.log, i)));
+	return a;
+}
+
 static struct MHD_Response *
 admin(struct MHD_Connection *c, const char *method, const char *url, unsigned *status)
 {
@@ -1558,7 +1575,7 @@ admin(struct MHD_Connection *c, const char *method, const char *url, unsigned *s
 		if (strcmp(path, "channel") == 0)
 			return resp_json(copy_of(F.channel_msgs));
 		if (strcmp(path, "log") == 0)
-			return resp_json(copy_of(F.log));
+			return resp_json(log_from(arg(c, "from")));
 		if (strcmp(path, "stats") == 0) {
 			o = json_object_new_object();
 			json_object_object_add(o, "calls", json_object_new_int64(F.calls));

@@ -144,22 +144,35 @@ static const struct tcase cases[] = {
 	  { { 0 } },
 	  { { 1, NOW + 3600, 0, "A", "h1", "", "", 1 } },
 	  { { DIFF_FORGET, 1, "gone from Moodle two syncs in a row", 0 } }, 0 },
-	{ "gone, started exactly now: over, delete", 0,
+	/* a started conference is not over: one empty answer keeps it */
+	{ "gone, started exactly now, not over: keep, missing 1", 0,
 	  { { 0 } },
 	  { { 1, NOW, 0, "A", "h1", "m1", "", 0 } },
-	  { { DIFF_DELETE, 1, "over: gone from Moodle after its start", 0 } }, 0 },
+	  { { DIFF_KEEP, 1, "gone from Moodle once", 1 } }, 0 },
+	{ "gone, started, its ping sent, not over: keep, missing 1", 0,
+	  { { 0 } },
+	  { { 1, NOW - 60, 0, "A", "h1", "m1", "p1", 0 } },
+	  { { DIFF_KEEP, 1, "gone from Moodle once", 1 } }, 0 },
+	{ "gone, started, missing once already: delete", 0,
+	  { { 0 } },
+	  { { 1, NOW - 60, 0, "A", "h1", "m1", "p1", 1 } },
+	  { { DIFF_DELETE, 1, "gone from Moodle two syncs in a row", 0 } }, 0 },
+	{ "gone, exactly at start + meeting_minutes: over, delete", 0,
+	  { { 0 } },
+	  { { 1, NOW - MEET, 0, "A", "h1", "m1", "", 0 } },
+	  { { DIFF_DELETE, 1, "over", 0 } }, 0 },
 	{ "gone, starts in one second: still future, keep", 0,
 	  { { 0 } },
 	  { { 1, NOW + 1, 0, "A", "h1", "m1", "", 0 } },
 	  { { DIFF_KEEP, 1, "gone from Moodle once", 1 } }, 0 },
-	{ "gone after start, never posted: forget", 0,
+	{ "gone and over, never posted: forget", 0,
 	  { { 0 } },
-	  { { 1, NOW - 10, 0, "A", "h1", "", "", 0 } },
-	  { { DIFF_FORGET, 1, "over: gone from Moodle after its start", 0 } }, 0 },
-	{ "gone after start, only a ping message: delete (the ping)", 0,
+	  { { 1, NOW - MEET - 10, 0, "A", "h1", "", "", 0 } },
+	  { { DIFF_FORGET, 1, "over", 0 } }, 0 },
+	{ "gone and over, only a ping message: delete (the ping)", 0,
 	  { { 0 } },
-	  { { 1, NOW - 10, 0, "A", "h1", "", "p1", 0 } },
-	  { { DIFF_DELETE, 1, "over: gone from Moodle after its start", 0 } }, 0 },
+	  { { 1, NOW - MEET - 10, 0, "A", "h1", "", "p1", 0 } },
+	  { { DIFF_DELETE, 1, "over", 0 } }, 0 },
 
 	/* a new webhook */
 	{ "webhook changed: forget every id, post anew, no delete call", 1,
@@ -170,7 +183,7 @@ static const struct tcase cases[] = {
 	    { 4, NOW + 60, 0, "D", "h4", "m4", "", 0 },
 	    { 5, NOW + 90, 0, "E", "h5", "m5", "", 1 } },
 	  { { DIFF_FORGET, 2, "over", 0 },
-	    { DIFF_FORGET, 3, "over: gone from Moodle after its start", 0 },
+	    { DIFF_KEEP, 3, "gone from Moodle once", 1 },
 	    { DIFF_KEEP, 4, "gone from Moodle once", 1 },
 	    { DIFF_FORGET, 5, "gone from Moodle two syncs in a row", 0 },
 	    { DIFF_KEEP, 1, "new webhook: old message forgotten", 0 },
@@ -191,8 +204,8 @@ static const struct tcase cases[] = {
 	    { 30, NOW + 800, 0, "gone", "h", "m30", "", 1 },
 	    { 31, NOW - 5, 0, "started gone", "h", "m31", "", 0 },
 	    { 32, NOW + 10, 0, "missing once", "h", "m32", "", 0 } },
-	  { { DIFF_KEEP, 32, "gone from Moodle once", 1 },
-	    { DIFF_DELETE, 31, "over: gone from Moodle after its start", 0 },
+	  { { DIFF_KEEP, 31, "gone from Moodle once", 1 },
+	    { DIFF_KEEP, 32, "gone from Moodle once", 1 },
 	    { DIFF_DELETE, 30, "gone from Moodle two syncs in a row", 0 },
 	    { DIFF_EDIT, 21, "message changed", 0 },
 	    { DIFF_EDIT, 20, "message changed", 0 },
@@ -397,15 +410,15 @@ test_converges(void **state)
 		}
 		diff_plan_free(&plan);
 	}
-	/* Moodle returns nothing twice: first a keep, then every future
-	 * conference deleted; the started one goes at once. */
+	/* Moodle returns nothing twice: first a keep of each, the started
+	 * one too (one empty answer deletes nothing), then every one deleted. */
 	diff_compute(NULL, 0, &prev, NOW, &set, &plan);
 	assert_int_equal(plan.n, 3);
-	assert_int_equal(plan.ndelete, 1);
-	assert_int_equal(plan.v[0].op, DIFF_KEEP);
-	assert_int_equal(plan.v[1].op, DIFF_KEEP);
-	assert_int_equal(plan.v[2].op, DIFF_DELETE);
-	assert_int_equal(plan.v[2].rec.ev.id, 3);
+	assert_int_equal(plan.ndelete, 0);
+	for (i = 0; i < plan.n; i++) {
+		assert_int_equal(plan.v[i].op, DIFF_KEEP);
+		assert_int_equal(plan.v[i].rec.ev.missing, 1);
+	}
 	for (i = 0; i < prev.n; i++)
 		prev.v[i].ev.missing = 1;
 	diff_plan_free(&plan);

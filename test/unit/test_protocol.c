@@ -389,6 +389,69 @@ test_sync_remove(void **state)
 	assert_int_equal(raw_count(f->path, "by_start"), 0);
 }
 
+/* The meta note "posting", as another program would read it; "" when
+ * absent. */
+static void
+raw_posting(const char *path, char *out, size_t n)
+{
+	MDB_env *env = raw_open(path, MDB_RDONLY);
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { 7, "posting" }, v;
+
+	out[0] = '\0';
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	if (mdb_get(txn, dbi, &k, &v) == 0)
+		snprintf(out, n, "%.*s", (int)v.mv_size, (const char *)v.mv_data);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+}
+
+/* sync's post: the record and a note written before it (always a write,
+ * so a state that cannot take one gets no post), the id after it. */
+static void
+test_sync_intent(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->path, STORE_CREATE);
+	struct record r, got;
+	struct err e = { 0 };
+	char note[64];
+
+	make_record(&r, 7, 3000, 2);
+	assert_int_equal(protocol_sync_intent(s, &r, 5000, &e), MC_OK);
+	assert_int_equal(store_get(s, 7, &got, &e), MC_OK);
+	assert_string_equal(got.msg.msg_id, "");
+	assert_string_equal(got.msg.hash, r.msg.hash);
+	event_free(&got.ev);
+	store_close(s);
+	raw_posting(f->path, note, sizeof note);
+	assert_string_equal(note, "7 5000");
+
+	/* the same intent again (the post failed): written again */
+	s = open_ok(f->path, 0);
+	assert_int_equal(protocol_sync_intent(s, &r, 5001, &e), MC_OK);
+	store_close(s);
+	raw_posting(f->path, note, sizeof note);
+	assert_string_equal(note, "7 5001");
+
+	s = open_ok(f->path, 0);
+	assert_int_equal(protocol_sync_posted(s, &r, &e), MC_OK);
+	assert_int_equal(store_get(s, 7, &got, &e), MC_OK);
+	assert_string_equal(got.msg.msg_id, r.msg.msg_id);
+	event_free(&got.ev);
+	store_close(s);
+	raw_posting(f->path, note, sizeof note);
+	assert_string_equal(note, "");
+
+	/* a state that takes no write: the intent fails, so nothing is posted */
+	s = open_ok(f->path, STORE_RDONLY);
+	assert_int_equal(protocol_sync_intent(s, &r, 5002, &e), MC_ERR_IO);
+	store_close(s);
+	event_free(&r.ev);
+}
+
 static void
 test_sync_put_keeps_ping(void **state)
 {
@@ -553,6 +616,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stale_claim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_put_keeps_ping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_intent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_race, setup, teardown),
 	};

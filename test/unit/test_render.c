@@ -287,6 +287,39 @@ test_emoji_entities_whitespace(void **state)
 	free(b);
 }
 
+/* Bidi controls and other invisible format characters never reach
+ * Discord: in titles, descriptions, footers and pings alike. */
+static void
+test_format_characters(void **state)
+{
+	struct event ev = ev_with("\u202Egnp.exe\u202C Lecture \u2066x\u2069 \u200Bzw\u200D "
+	    "\uFEFFbom \u061C\u00AD end \U000E0041tag", "Co\u200Eurse \u202Aone\u202C",
+	    "Site\u2060\u200F");
+	char *b = render_conference(&ev, NULL);
+	json_object *o = check_body(b);
+	const struct render_opts ro = { .role_id = "123456789012345678" };
+
+	(void)state;
+	assert_string_equal(sget(o, "embeds.0.title"), "gnp.exe Lecture x zw bom end tag");
+	assert_string_equal(sget(o, "embeds.0.description"),
+	    "**Course one**\n<t:1767258000:F> (<t:1767258000:R>)");
+	assert_string_equal(sget(o, "embeds.0.footer.text"), "Site");
+	json_object_put(o);
+	free(b);
+	b = render_ping(&ev, &ro, START - 60);
+	o = check_body(b);
+	assert_non_null(strstr(sget(o, "content"), "**gnp.exe Lecture x zw bom end tag** (Course one)"));
+	json_object_put(o);
+	free(b);
+	/* only format characters: the name is empty, as if none were given */
+	ev.name = "\u202E\u200B";
+	b = render_conference(&ev, NULL);
+	o = check_body(b);
+	assert_string_equal(sget(o, "embeds.0.title"), "Conference");
+	json_object_put(o);
+	free(b);
+}
+
 static void
 test_invalid_utf8(void **state)
 {
@@ -491,6 +524,7 @@ main(void)
 		cmocka_unit_test(test_hostile_mentions),
 		cmocka_unit_test(test_hostile_markdown),
 		cmocka_unit_test(test_emoji_entities_whitespace),
+		cmocka_unit_test(test_format_characters),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_render_text),
