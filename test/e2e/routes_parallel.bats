@@ -53,13 +53,18 @@ setup() {
 teardown() { common_teardown; }
 
 # discord_start RATE: the fake Discord with three webhooks, each its own
-# channel and a bucket of RATE (N/SECONDS).
+# channel and a bucket of RATE (N/SECONDS), and the config.
 discord_start() {
 	start_discord --rate "$1" --webhook "$MATH_ID/$MATH_TOKEN" --webhook "$SCI_ID/$SCI_TOKEN" \
 	    --hook-channel "$WEBHOOK_ID/111111111111111111" \
 	    --hook-channel "$MATH_ID/333333333333333333" --hook-channel "$SCI_ID/444444444444444444"
 	MATH_URL="http://127.0.0.1:$DISCORD_PORT/api/v10/webhooks/$MATH_ID/$MATH_TOKEN"
 	SCI_URL="http://127.0.0.1:$DISCORD_PORT/api/v10/webhooks/$SCI_ID/$SCI_TOKEN"
+	routes_config MATH1 PHYS2
+}
+
+# routes_config MATH_COURSES SCI_COURSES
+routes_config() {
 	write_config "$CFG" <<-EOF
 	[moodle]
 	url = $MOODLE_URL
@@ -70,11 +75,11 @@ discord_start() {
 	webhook_url = $WEBHOOK_URL
 
 	[route math]
-	courses = MATH1
+	courses = $1
 	webhook_url = $MATH_URL
 
 	[route sci]
-	courses = PHYS2
+	courses = $2
 	webhook_url = $SCI_URL
 
 	[state]
@@ -191,6 +196,33 @@ all_converged() {
 	[ "$(posted "$SCI_ID")" = "$SCI_TITLES" ]
 	[ "$(discord_stats | jq .ratelimited)" -eq 0 ]
 	all_converged
+}
+
+@test "routes side by side: two routes swap their courses: moves both ways at once, each channel right" {
+	discord_start 3/0.3
+	msync
+	[ "$status" -eq 0 ]
+	routes_config PHYS2 MATH1
+	n=$(calls)
+	# each move holds the turns of both its routes: the two routes'
+	# moves, the opposite ways, must not wait for each other for ever
+	run --separate-stderr timeout 30 "$MOODLECORD" -c "$CFG" -v sync
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"0 created, 0 edited, 0 deleted, 8 moved"* ]]
+	[ "$(have "$MATH_ID" | paste -sd,)" = "$SCI_TITLES" ]
+	[ "$(have "$SCI_ID" | paste -sd,)" = "$MATH_TITLES" ]
+	# 16 calls: a delete in the old channel and a post in the new a move,
+	# the post right after its delete
+	[ "$(($(calls) - n))" -eq 16 ]
+	discord_log | jq -r --argjson n "$n" '[.[] | select(.method != "GET")] | .[$n:] | .[] | .method' \
+	    | paste -sd' ' | grep -qx '\(DELETE POST \)*DELETE POST'
+	[ "$(discord_stats | jq .ratelimited)" -eq 0 ]
+	n=$(calls)
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(calls)" -eq "$n" ]
 }
 
 # --- crash safety across routes side by side ------------------------------
