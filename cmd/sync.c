@@ -515,7 +515,10 @@ stop_route(struct run *r, const char *name, struct err *e)
  * lane works on a struct run of its own (its counters, its stops, the
  * route of its latest call), sharing the state, the clients and
  * stopped[], whose slot a lane reads and writes only holding that
- * route's turn. */
+ * route's turn.  A step takes the turns of the routes the plan read from
+ * the state (its record's, and a move's new one); its calls go to those:
+ * the sync lock keeps other syncs off, and ping never changes a record's
+ * route. */
 struct apply {
 	struct diff_plan *p;
 	struct run *lane;       /* [lane] */
