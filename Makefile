@@ -94,10 +94,10 @@ $(1)/libmc.a: $$(LIB_SRC:%.c=$(1)/%.o)
 	$$(AR) rcs $$@ $$^
 
 $(1)/moodlecord: $$(CMD_SRC:%.c=$(1)/%.o) $(1)/libmc.a
-	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LIBS_LDLIBS) -lm
+	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LIBS_LDLIBS) -lm -pthread
 
 $(1)/test/unit/%: $(1)/test/unit/%.o $(1)/libmc.a
-	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LIBS_LDLIBS) $$(TEST_LDLIBS) -lm
+	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LIBS_LDLIBS) $$(TEST_LDLIBS) -lm -pthread
 
 $(1)/units: $$(UNIT_SRC:%.c=$(1)/%)
 
@@ -105,12 +105,12 @@ $(1)/units: $$(UNIT_SRC:%.c=$(1)/%)
 $(1)/test/tools/discord_drive: $(1)/cmd/status.o
 
 $(1)/test/tools/%: $(1)/test/tools/%.o $(1)/libmc.a
-	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LIBS_LDLIBS) -lm
+	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LIBS_LDLIBS) -lm -pthread
 
 $(1)/tools: $$(TOOL_SRC:%.c=$(1)/%)
 
 $(1)/test/fuzz/fuzz_%: $(1)/test/fuzz/fuzz_%.o $(1)/test/fuzz/replay.o $(1)/libmc.a
-	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LIBS_LDLIBS) -lm
+	$$(CC) $(2) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LIBS_LDLIBS) -lm -pthread
 
 $(1)/fuzzers: $$(FUZZ_SRC:%.c=$(1)/%)
 endef

@@ -154,7 +154,8 @@ enum mc_err ctx_load_config(struct ctx *c, unsigned need, struct err *e);
  * secrets.
  * out: stdout, always (the verb's result: dump, check, --dry-run plan).
  * info: stdout, only with -v (what was done).
- * warn: stderr unless -q: problems that are not fatal. */
+ * warn: stderr unless -q: problems that are not fatal.
+ * Any thread may call them: each line is written whole. */
 void out(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void info(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void warn(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -95,7 +95,11 @@ vprint(struct ctx *c, FILE *f, const char *prefix, const char *fmt, va_list ap)
 	char *raw = xvasprintf(fmt, ap);
 	char *safe = secrets_redact(secrets_of(c), raw);
 
+	/* One whole line at a time: sync's routes run side by side, and a
+	 * line of one must not be cut by a line of another. */
+	flockfile(f);
 	fprintf(f, "%s%s\n", prefix, safe);
+	funlockfile(f);
 	secret_free(safe);
 	secret_free(raw);
 }

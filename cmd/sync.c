@@ -3,9 +3,12 @@
  * lock -> Moodle fetch -> state -> diff -> apply -> scheduled events
  * (sync_events.c, with a bot token).  A failed fetch
  * changes nothing: the state is opened only after it succeeded.  apply
- * commits each Discord call that succeeded to LMDB before the next call,
- * so a crash loses at most the one call in flight (a post whose answer was
- * lost is the one duplicate that can follow). */
+ * runs the routes side by side (sync_routes.c), each route's calls in
+ * order, and commits each Discord call that succeeded to LMDB before that
+ * route's next call, so a crash loses at most the one call in flight of
+ * each route (a post whose answer was lost is the one duplicate of that
+ * route that can follow). */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +24,7 @@
 #include "render.h"
 #include "sound.h"
 #include "store.h"
+#include "sync_routes.h"
 
 /* A sync lock held this long belongs to a run that hangs: an error. */
 #define SYNC_LOCK_STALE 3600
@@ -59,7 +63,8 @@ slot_of(const struct run *r, const char *name)
 static struct discord *
 client_of(struct run *r, const char *name, const struct route_config **route, struct err *e)
 {
-	static struct route_config fallback;
+	/* per thread: the routes' lanes each fill and use their own */
+	static _Thread_local struct route_config fallback;
 	const struct route_config *rc = routes_by_name(&r->c->cfg, name, &fallback);
 	long slot = slot_of(r, name);
 
@@ -506,46 +511,119 @@ stop_route(struct run *r, const char *name, struct err *e)
 	}
 }
 
-/* The calls, in plan order.  A refused body skips that change; a route
- * whose webhook refuses the run stops that route; anything else that
- * fails, or the deadline, ends the run with what was done kept. */
+/* The calls being applied, the routes side by side (sync_routes.h): each
+ * lane works on a struct run of its own (its counters, its stops, the
+ * route of its latest call), sharing the state, the clients and
+ * stopped[], whose slot a lane reads and writes only holding that
+ * route's turn.  A step takes the turns of the routes the plan read from
+ * the state (its record's, and a move's new one); its calls go to those:
+ * the sync lock keeps other syncs off, and ping never changes a record's
+ * route. */
+struct apply {
+	struct diff_plan *p;
+	struct run *lane;       /* [lane] */
+	size_t ncalls;
+	atomic_size_t done;     /* calls made, every lane */
+};
+
+/* One call of the plan, with the turns of its routes held.  A refused
+ * body skips that change; a route whose webhook refuses the run stops
+ * that route; anything else that fails, or the deadline, ends the run
+ * with what was done kept. */
+static enum mc_err
+apply_step(void *arg, size_t lane, size_t i, struct err *e)
+{
+	struct apply *a = arg;
+	struct run *r = &a->lane[lane];
+	struct diff_step *st = &a->p->v[i];
+	long slot = slot_of(r, route_of_step(st));
+	enum mc_err rc;
+
+	if (slot >= 0 && r->stopped[slot])
+		return MC_OK;
+	if (time(NULL) >= r->deadline)
+		return err_set(e, MC_ERR_TEMP, "the run's deadline was reached after "
+		    "%zu of %zu changes; the next sync carries on", atomic_load(&a->done), a->ncalls);
+	if (st->op == DIFF_DELETE)
+		rc = do_delete(r, st, e);
+	else if (st->op == DIFF_EDIT)
+		rc = do_edit(r, st, e);
+	else if (st->op == DIFF_MOVE)
+		rc = do_move(r, st, e);
+	else
+		rc = do_create(r, st, e);
+	if (rc == MC_ERR_CONFIG) {
+		stop_route(r, r->last_route, e);
+		return MC_OK;
+	}
+	if (fatal(rc))
+		return rc;
+	if (rc == MC_ERR_DATA) {
+		warn(r->c, "sync: %s (skipped)", e->msg);
+		r->skipped++;
+	}
+	atomic_fetch_add(&a->done, 1);
+	return MC_OK;
+}
+
+/* Add what lane w did to r: its counts, and its stopped routes (the
+ * first of the run becomes its error, the others are told). */
+static void
+apply_merge(struct run *r, const struct run *w)
+{
+	r->created += w->created;
+	r->edited += w->edited;
+	r->deleted += w->deleted;
+	r->moved += w->moved;
+	r->skipped += w->skipped;
+	if (w->nstopped == 0)
+		return;
+	if (r->nstopped == 0)
+		r->stop = w->stop;
+	else
+		warn(r->c, "sync: %s", w->stop.msg);
+	r->nstopped += w->nstopped;
+}
+
+/* The calls: each route's in plan order, the routes side by side, each
+ * call of a route committed before its next (sync_routes.c). */
 static enum mc_err
 apply_calls(struct run *r, struct diff_plan *p, struct err *e)
 {
-	size_t i, ncalls = p->ncreate + p->nedit + p->ndelete + p->nmove, done = 0;
+	size_t nslots = r->c->cfg.nroutes + 1, i;
+	struct lanes *l = lanes_new(nslots);
+	struct apply a = { .p = p, .ncalls = p->ncreate + p->nedit + p->ndelete + p->nmove };
 	enum mc_err rc;
 
+	atomic_init(&a.done, 0);
 	for (i = 0; i < p->n; i++) {
-		struct diff_step *st = &p->v[i];
-		long slot;
+		const struct diff_step *st = &p->v[i];
+		long from, to;
 
 		if (!is_call(st->op))
 			continue;
-		slot = slot_of(r, route_of_step(st));
-		if (slot >= 0 && r->stopped[slot])
-			continue;
-		if (time(NULL) >= r->deadline)
-			return err_set(e, MC_ERR_TEMP, "the run's deadline was reached after "
-			    "%zu of %zu changes; the next sync carries on", done, ncalls);
-		if (st->op == DIFF_DELETE)
-			rc = do_delete(r, st, e);
-		else if (st->op == DIFF_EDIT)
-			rc = do_edit(r, st, e);
-		else if (st->op == DIFF_MOVE)
-			rc = do_move(r, st, e);
-		else
-			rc = do_create(r, st, e);
-		if (rc == MC_ERR_CONFIG) {
-			stop_route(r, r->last_route, e);
-			continue;
-		}
-		if (fatal(rc))
-			return rc;
-		if (rc == MC_ERR_DATA) {
-			warn(r->c, "sync: %s (skipped)", e->msg);
-			r->skipped++;
-		}
-		done++;
+		from = slot_of(r, route_of_step(st));
+		to = st->op == DIFF_MOVE ? slot_of(r, st->to_route) : -1;
+		lanes_add(l, from >= 0 ? (size_t)from : nslots, i, from, to);
+	}
+	a.lane = xcalloc(nslots + 1, sizeof *a.lane);
+	for (i = 0; i <= nslots; i++) {
+		a.lane[i].c = r->c;
+		a.lane[i].st = r->st;
+		a.lane[i].rcl = r->rcl;
+		a.lane[i].deadline = r->deadline;
+		a.lane[i].stopped = r->stopped;
+	}
+	rc = lanes_run(l, apply_step, &a, e);
+	for (i = 0; i <= nslots; i++)
+		apply_merge(r, &a.lane[i]);
+	free(a.lane);
+	lanes_free(l);
+	if (rc != MC_OK) {
+		/* what ends the run goes first; a route stopped is told too */
+		if (r->nstopped > 0)
+			warn(r->c, "sync: %s", r->stop.msg);
+		return rc;
 	}
 	if (r->nstopped > 0) {
 		*e = r->stop;
@@ -553,7 +631,7 @@ apply_calls(struct run *r, struct diff_plan *p, struct err *e)
 	}
 	if (r->skipped)
 		return err_set(e, MC_ERR_DATA, "%zu of %zu changes were refused by Discord "
-		    "and skipped (see above)", r->skipped, ncalls);
+		    "and skipped (see above)", r->skipped, a.ncalls);
 	return MC_OK;
 }
 

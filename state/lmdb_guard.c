@@ -1,13 +1,20 @@
 /* lmdb_guard: see lmdb_guard.h. */
 #include "lmdb_guard.h"
 
+#include <pthread.h>
 #include <string.h>
 
 static const int guarded[3] = { SIGSEGV, SIGBUS, SIGABRT };
 
-/* The guard in force: a signal handler can reach it only through a
- * static. */
-static struct lmdb_guard *active;
+/* The guard in force in this thread: a signal handler can reach it only
+ * through a static.  Per thread, so that a fault of a thread that holds
+ * no guard is never taken for LMDB's and jumped into another thread's
+ * stack. */
+static _Thread_local struct lmdb_guard *active;
+
+/* The turn: the handlers and the saved ones (g->old) are the process's,
+ * so two threads' guards must not overlap. */
+static pthread_mutex_t turn = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 on_fault(int sig)
@@ -35,6 +42,7 @@ lmdb_guard_enter(struct lmdb_guard *g)
 	/* SA_NODEFER: the jump leaves the handler without returning, so
 	 * the signal must not stay blocked (sigsetjmp saved the mask too) */
 	sa.sa_flags = SA_NODEFER;
+	pthread_mutex_lock(&turn);
 	g->sig = 0;
 	active = g;
 	for (i = 0; i < 3; i++)
@@ -49,6 +57,7 @@ lmdb_guard_leave(struct lmdb_guard *g)
 	for (i = 0; i < 3; i++)
 		sigaction(guarded[i], &g->old[i], NULL);
 	active = NULL;
+	pthread_mutex_unlock(&turn);
 }
 
 int

@@ -16,7 +16,13 @@
  *	lmdb_guard_leave(&g);
  *
  * Locals changed inside the guarded part and read after a fault must be
- * volatile.  Guards do not nest; one thread. */
+ * volatile.  Guards do not nest.  Threads: the handlers are the
+ * process's, so a guard is held by one thread at a time (lmdb_guard_enter
+ * waits while another thread's guard is in force: every guarded entry
+ * into LMDB takes its turn, which is also what makes the store usable
+ * from several threads), and a fault is caught only in the thread whose
+ * guard is in force (another thread's fault is not LMDB's: it ends the
+ * run as it would without a guard). */
 #ifndef MC_LMDB_GUARD_H
 #define MC_LMDB_GUARD_H
 
@@ -33,10 +39,11 @@ struct lmdb_guard {
  * the guarded part jumped back here. */
 #define LMDB_GUARD_FAULTED(g) (sigsetjmp((g)->jb, 1) != 0 && lmdb_guard_fault(g))
 
-/* Catch SIGSEGV, SIGBUS and SIGABRT until lmdb_guard_leave. */
+/* Wait for the guard's turn, then catch SIGSEGV, SIGBUS and SIGABRT of
+ * this thread until lmdb_guard_leave. */
 void lmdb_guard_enter(struct lmdb_guard *g);
 
-/* Put the signals' previous handlers back. */
+/* Put the signals' previous handlers back and give up the turn. */
 void lmdb_guard_leave(struct lmdb_guard *g);
 
 /* For LMDB_GUARD_FAULTED: leave the guard; returns 1. */

@@ -38,7 +38,9 @@ protocol_sync_put(struct store *s, const struct record *r, struct err *e)
 }
 
 /* The meta key of a post in flight: "ID TIME".  Written with the record
- * before the post, removed with the message id after it. */
+ * before the post, removed with the message id after it.  One per route
+ * ("posting" for [discord], "posting route NAME"): the routes post side
+ * by side, each with its own post in flight. */
 #define POSTING_KEY "posting"
 
 struct sync_posting {
@@ -51,10 +53,14 @@ static int
 step_sync_posting(struct store *s, MDB_txn *txn, void *arg, struct err *e)
 {
 	struct sync_posting *a = arg;
-	MDB_val k = { strlen(POSTING_KEY), POSTING_KEY }, v;
-	char text[48];
+	const char *route = a->r->msg.route;
+	char key[sizeof POSTING_KEY + sizeof " route " + sizeof a->r->msg.route], text[48];
+	MDB_val k, v;
 	int rc;
 
+	snprintf(key, sizeof key, "%s%s%s", POSTING_KEY, *route ? " route " : "", route);
+	k.mv_size = strlen(key);
+	k.mv_data = key;
 	rc = store_txn_put_record(s, txn, a->r, 1, e);
 	if (rc != 0)
 		return rc;

@@ -4,7 +4,7 @@
  *   meta      "schema", "site", "webhook_id", "webhook_id route NAME",
  *             "moodle_token" (the token kept from a password sign-in:
  *             "GOT TOKEN"), "token_warned", "checked" (sync's round of
- *             look-ups), "posting" (a post in flight) -> text
+ *             look-ups), "posting" and "posting route NAME" (a route's post in flight) -> text
  *             ("last_sync", written by moodlecord 0.1.0 and never read,
  *             may be present)
  *   events    8-byte big-endian event id -> event_to_json() of the event
@@ -17,6 +17,17 @@
  * is grown and the transaction retried.  A file that is not a sound LMDB
  * file is refused with MC_ERR_IO before LMDB maps it and is never written.
  * Event ids and starts must not be negative (keys sort as unsigned).
+ *
+ * Threads: store_get, store_put, store_remove, store_load_all,
+ * store_load_window and the writes of protocol.h may be called on one
+ * store from several threads at once (sync's routes side by side).  Each
+ * of them enters LMDB under the fault guard (lmdb_guard.h), which one
+ * thread holds at a time, so one transaction at a time is open in the
+ * process: a write commits whole before the next begins, and growing
+ * the map (which LMDB allows only while the process has no transaction
+ * open) never meets another thread's.  No transaction crosses threads
+ * and no thread holds two, so LMDB's per-thread reader slots serve
+ * (no MDB_NOTLS).  The rest (open, close, meta) is for one thread.
  *
  * A newer moodlecord that changes the stored form raises STORE_SCHEMA and
  * adds a migration step (schema.c) that upgrades an older file in place

@@ -17,7 +17,8 @@ struct store {
 	int rdonly;
 	int schema;
 	int64_t schema_found;  /* the version the file records, 0 = none read */
-	int faulted;        /* LMDB faulted in it: never used again        */
+	_Atomic int faulted; /* LMDB faulted in it: never used again; set
+	                        after the guard's turn, read before it    */
 };
 
 /* What a transaction step returns beyond LMDB's codes (which are >= 0 or

@@ -1,10 +1,11 @@
 /* protocol: the states a conference's messages go through and which run
  * (sync or ping) may move them, on a real LMDB file in a temporary
  * directory, without the binary: every move of protocol.h, the stale-claim
- * boundary, what sync's writes keep of ping's, and claims raced by several
- * processes. */
+ * boundary, what sync's writes keep of ping's, claims raced by several
+ * processes, and sync's routes writing from several threads at once. */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 #include "event.h"
 #include "protocol.h"
 #include "store.h"
+#include "store_internal.h"
 
 struct fixture {
 	char dir[256];
@@ -389,15 +391,15 @@ test_sync_remove(void **state)
 	assert_int_equal(raw_count(f->path, "by_start"), 0);
 }
 
-/* The meta note "posting", as another program would read it; "" when
- * absent. */
+/* The meta note key ("posting", "posting route NAME"), as another
+ * program would read it; "" when absent. */
 static void
-raw_posting(const char *path, char *out, size_t n)
+raw_note(const char *path, const char *key, char *out, size_t n)
 {
 	MDB_env *env = raw_open(path, MDB_RDONLY);
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	MDB_val k = { 7, "posting" }, v;
+	MDB_val k = { strlen(key), (void *)key }, v;
 
 	out[0] = '\0';
 	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
@@ -426,14 +428,14 @@ test_sync_intent(void **state)
 	assert_string_equal(got.msg.hash, r.msg.hash);
 	event_free(&got.ev);
 	store_close(s);
-	raw_posting(f->path, note, sizeof note);
+	raw_note(f->path, "posting", note, sizeof note);
 	assert_string_equal(note, "7 5000");
 
 	/* the same intent again (the post failed): written again */
 	s = open_ok(f->path, 0);
 	assert_int_equal(protocol_sync_intent(s, &r, 5001, &e), MC_OK);
 	store_close(s);
-	raw_posting(f->path, note, sizeof note);
+	raw_note(f->path, "posting", note, sizeof note);
 	assert_string_equal(note, "7 5001");
 
 	s = open_ok(f->path, 0);
@@ -442,7 +444,7 @@ test_sync_intent(void **state)
 	assert_string_equal(got.msg.msg_id, r.msg.msg_id);
 	event_free(&got.ev);
 	store_close(s);
-	raw_posting(f->path, note, sizeof note);
+	raw_note(f->path, "posting", note, sizeof note);
 	assert_string_equal(note, "");
 
 	/* a state that takes no write: the intent fails, so nothing is posted */
@@ -450,6 +452,115 @@ test_sync_intent(void **state)
 	assert_int_equal(protocol_sync_intent(s, &r, 5002, &e), MC_ERR_IO);
 	store_close(s);
 	event_free(&r.ev);
+}
+
+/* Routes post side by side: each its own note of the post in flight,
+ * which another route's post neither replaces nor drops. */
+static void
+test_sync_intent_routes(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->path, STORE_CREATE);
+	struct record main, math;
+	struct err e = { 0 };
+	char note[64];
+
+	make_record(&main, 7, 3000, 2);
+	make_record(&math, 8, 3100, 3);
+	snprintf(math.msg.route, sizeof math.msg.route, "math");
+	assert_int_equal(protocol_sync_intent(s, &main, 5000, &e), MC_OK);
+	assert_int_equal(protocol_sync_intent(s, &math, 5001, &e), MC_OK);
+	store_close(s);
+	raw_note(f->path, "posting", note, sizeof note);
+	assert_string_equal(note, "7 5000");
+	raw_note(f->path, "posting route math", note, sizeof note);
+	assert_string_equal(note, "8 5001");
+
+	s = open_ok(f->path, 0);
+	assert_int_equal(protocol_sync_posted(s, &math, &e), MC_OK);
+	store_close(s);
+	raw_note(f->path, "posting route math", note, sizeof note);
+	assert_string_equal(note, "");
+	raw_note(f->path, "posting", note, sizeof note);
+	assert_string_equal(note, "7 5000");
+	event_free(&main.ev);
+	event_free(&math.ev);
+}
+
+/* sync's routes write one store from several threads at once: each
+ * thread posts its own conferences (intent, then the id, then reads it
+ * back) while the map, made tiny, grows again and again under the
+ * others' reads and writes.  Every write lands, every read sees its own
+ * thread's last write, and nothing reports the store damaged. */
+enum { THREADS = 4, PER_THREAD = 150 };
+
+struct writer {
+	struct store *s;
+	int index;
+	int failed;             /* the first step that failed, 0 = none */
+	char why[1100];
+};
+
+static void *
+writer_run(void *arg)
+{
+	struct writer *w = arg;
+	struct err e = { 0 };
+	int i;
+
+	for (i = 0; i < PER_THREAD && !w->failed; i++) {
+		struct record r, got;
+		int64_t id = 1000 * (w->index + 1) + i;
+
+		make_record(&r, id, 4000 + id, i);
+		snprintf(r.msg.route, sizeof r.msg.route, "r%d", w->index);
+		if (protocol_sync_intent(w->s, &r, 5000, &e) != MC_OK ||
+		    protocol_sync_posted(w->s, &r, &e) != MC_OK) {
+			w->failed = 1;
+		} else if (store_get(w->s, id, &got, &e) != MC_OK) {
+			w->failed = 2;
+		} else {
+			if (strcmp(got.msg.msg_id, r.msg.msg_id) != 0 || strcmp(got.msg.route, r.msg.route) != 0)
+				w->failed = 3;
+			event_free(&got.ev);
+		}
+		if (w->failed)
+			snprintf(w->why, sizeof w->why, "thread %d, record %d: %s", w->index, i, e.msg);
+		event_free(&r.ev);
+	}
+	return NULL;
+}
+
+static void
+test_threads(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	struct writer w[THREADS];
+	pthread_t th[THREADS];
+	struct record_list all = { 0 };
+	struct err e = { 0 };
+	int i;
+
+	assert_int_equal(store_open_ex(f->path, STORE_CREATE, 64 * 1024, &s, &e), MC_OK);
+	for (i = 0; i < THREADS; i++) {
+		memset(&w[i], 0, sizeof w[i]);
+		w[i].s = s;
+		w[i].index = i;
+		assert_int_equal(pthread_create(&th[i], NULL, writer_run, &w[i]), 0);
+	}
+	for (i = 0; i < THREADS; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < THREADS; i++)
+		if (w[i].failed)
+			fail_msg("step %d: %s", w[i].failed, w[i].why);
+	assert_true(store_map_size(s) > 64 * 1024);
+	assert_int_equal(store_load_all(s, &all, &e), MC_OK);
+	assert_int_equal(all.n, THREADS * PER_THREAD);
+	for (i = 0; i < (int)all.n; i++)
+		assert_string_not_equal(all.v[i].msg.msg_id, "");
+	record_list_free(&all);
+	store_close(s);
 }
 
 static void
@@ -617,6 +728,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sync_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_put_keeps_ping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_intent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_intent_routes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claim_race, setup, teardown),
 	};
