@@ -305,7 +305,7 @@ crash_reset() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *$'\n'"bot: Moodle Events (333333333333333333)"$'\n'* ]]
 	[[ "$output" == *$'\n'"bot: in server \"Fake Server\" ($GUILD), may make events"$'\n'* ]]
-	[[ "$output" == *$'\n'"events: 7 of 100 scheduled or active (moodlecord keeps up to 50)" ]]
+	[[ "$output" == *$'\n'"events: 7 of 100 scheduled or active in server $GUILD (moodlecord keeps up to 50)" ]]
 	[[ "$output$stderr" != *"$BOT_TOKEN"* ]]
 	[ "$(events_json | jq length)" -eq 7 ]
 	[ "$(discord_log | jq '[.[] | select(.method != "GET")] | length')" -eq 0 ]
