@@ -427,6 +427,41 @@ change_scenario() {
 	done
 }
 
+# mping AT: ping run AT seconds ahead (libfaketime), its output checked
+# for secrets.
+mping() {
+	run --separate-stderr env LD_PRELOAD="$FAKETIME_LIB" FAKETIME="+${1}s" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" "$MOODLECORD" -c "$CFG" ping
+	echo "ping: status $status"
+	echo "stdout: $output"
+	echo "stderr: $stderr"
+	[[ "$output$stderr" != *"Sekr3t"* ]]
+}
+# mentions NAME: how many messages in the channel name that conference.
+mentions() { discord_channel | jq --arg n "$1" '[.[] | select(tostring | contains($n))] | length'; }
+
+@test "events: ping posts no reminder for a conference kept only for its event" {
+	msync
+	moodle_edit 'del(.activities[] | select(.event == 502))'
+	msync
+	printf '%s\n' "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gfake0.Wrong-token0123456789abcdefghij" >"$T/bot-token"
+	msync
+	[ "$status" -eq 78 ]
+	# Lab 1's message is gone; its record stays, marked gone, for its event
+	[ -n "$(event_of 502)" ]
+	[ "$("$MOODLECORD" -c "$CFG" dump --json | jq -r '.[] | select(.id == 502) | .hash')" = "-" ]
+	[ "$(mentions "Lab 1")" -eq 0 ]
+	# 3 minutes before Lab 1's start: ping has nothing to post for it
+	mping $((3600 - 180))
+	[ "$status" -eq 0 ]
+	[ "$(mentions "Lab 1")" -eq 0 ]
+	[ "$("$MOODLECORD" -c "$CFG" dump --json | jq -r '.[] | select(.id == 502) | .ping')" = none ]
+	# the same 3 minutes before Lecture 2: its reminder is posted
+	mping $((7200 - 180))
+	[ "$status" -eq 0 ]
+	[ "$(mentions "Lecture 2")" -eq 2 ]
+}
+
 # --- routes: several servers --------------------------------------------
 
 # routes_events_config [MATH ROUTE LINES] [SCI ROUTE LINES]: events_config,
