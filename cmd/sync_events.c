@@ -133,9 +133,12 @@ bot_of(struct server *v, size_t s, const struct config *cfg, int64_t deadline, s
 	char *api;
 	size_t j;
 
-	for (j = 0; j < s; j++)
-		if (v[j].bot != NULL && strcmp(v[j].token, v[s].token) == 0)
-			return v[s].bot = v[j].bot;
+	for (j = 0; j < s; j++) {
+		if (v[j].bot != NULL && strcmp(v[j].token, v[s].token) == 0) {
+			v[s].bot = v[j].bot;
+			return v[s].bot;
+		}
+	}
 	api = bot_api_for(v[s].webhook);
 	v[s].bot = bot_new(api, v[s].token, (long)cfg->connect_timeout, (long)cfg->timeout,
 	    deadline, e);
