@@ -675,3 +675,24 @@ event_writes_since() {
 	[ "$(events_in "$GUILD")" = "Lab 1" ]
 	[ "$(events_in "$GUILD2")" = "Lecture 1,Lecture 2" ]
 }
+
+@test "events: routes: check checks each server, the bot named once; a server the bot is not in is 78" {
+	discord_admin "event_add?n=7"
+	routes_events_config "events_max = 20"
+	run --separate-stderr "$MOODLECORD" -c "$CFG" check
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^bot: Moodle Events (333333333333333333)$' <<<"$output")" -eq 1 ]
+	[[ "$output" == *$'\n'"bot: in server \"Fake Server\" ($GUILD2), may make events"$'\n'* ]]
+	[[ "$output" == *$'\n'"events: 0 of 100 scheduled or active in server $GUILD2 (moodlecord keeps up to 20)"* ]]
+	[[ "$output" == *$'\n'"bot: in server \"Fake Server\" ($GUILD), may make events"$'\n'* ]]
+	[[ "$output" == *$'\n'"events: 7 of 100 scheduled or active in server $GUILD (moodlecord keeps up to 50)"* ]]
+	[[ "$output$stderr" != *"Sekr3t"* ]]
+	[ "$(discord_log | jq '[.[] | select(.method != "GET")] | length')" -eq 0 ]
+
+	sed -i "s/^guild_id = $GUILD2\$/guild_id = 999999999999999999/" "$CFG"
+	run --separate-stderr "$MOODLECORD" -c "$CFG" check
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"999999999999999999"* ]]
+}
