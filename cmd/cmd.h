@@ -55,9 +55,10 @@ enum mc_err check_site(struct ctx *c, struct http *h, int *browser, struct err *
 /* Print the age of the token the config names (its file's time) or of the
  * one kept in the state; nothing when unknown. */
 void check_token_age(struct ctx *c);
-/* The bot half of check (cmd/check_bot.c), with c->cfg.events: print the
- * bot's name, the server and whether the bot may make events there, and
- * how many events the server holds against its limit.  Errors as the bot
+/* The bot half of check (cmd/check_bot.c), for each server keeping
+ * events (config_servers): print the bot's name (once per token), the
+ * server and whether the bot may make events there, and how many events
+ * the server holds against its limit; stops at the first failure.  Errors as the bot
  * client's, "bot: ..."; a missing permission is MC_ERR_CONFIG naming it. */
 enum mc_err check_bot(struct ctx *c, struct err *e);
 
@@ -69,12 +70,24 @@ enum mc_err check_bot(struct ctx *c, struct err *e);
 
 struct store;
 /* The scheduled events half of sync (cmd/sync_events.c), after the
- * messages: with c->cfg.events, bring the server's events in step with
- * the conferences stored in st, each call committed before the next; no
+ * messages: bring each server's events in step with the conferences
+ * stored in st of the routes keeping events there, each call committed before the next; no
  * call past deadline.  MC_OK, or the first failure with e filled
  * ("events: ..."); nothing when events are off. */
 enum mc_err sync_events(struct ctx *c, struct store *st, int64_t now, int64_t deadline,
     struct err *e);
+
+/* Does some route (or [discord]) keep scheduled events? */
+int sync_events_on(const struct config *cfg);
+
+struct record_list;
+struct diff_plan;
+/* sync --dry-run's events: the plan of each server for the records as
+ * the message plan leaves prev, printed (out) as "event OP ..." lines and
+ * a count per server.  Lists the servers' events (GET), changes nothing in
+ * Discord.  Errors as sync_events. */
+enum mc_err sync_events_dry(struct ctx *c, const struct record_list *prev,
+    const struct diff_plan *plan, int64_t now, int64_t deadline, struct err *e);
 
 /* The questions login asks (cmd/login.c), shared with init.  Each reads
  * one line of standard input into *line (no newline; the caller wipes and

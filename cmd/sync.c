@@ -344,7 +344,7 @@ remove_record(struct run *r, int64_t id, const char *ping_deleted, int whole, st
 		return MC_OK;
 	if (rc != MC_OK)
 		return rc;
-	if (r->c->cfg.events && cur.msg.sevent_id[0] != '\0') {
+	if (cur.msg.sevent_id[0] != '\0' && sync_events_on(&r->c->cfg)) {
 		cur.msg.msg_id[0] = '\0';
 		snprintf(cur.msg.hash, sizeof cur.msg.hash, "%s", SYNC_GONE_HASH);
 		rc = protocol_sync_put(r->st, &cur, e);
@@ -986,6 +986,7 @@ sync_with(struct ctx *c, struct http *h, struct err *e)
 
 	if (c->dry_run) {
 		print_plan(c, &plan, nowhere);
+		rc = sync_events_dry(c, &prev, &plan, now, r.deadline, e);
 		goto plan_free;
 	}
 	rc = tend_token(c, r.st, &auth, now, e);

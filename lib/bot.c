@@ -1,6 +1,5 @@
 #include "bot.h"
 
-#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "discord.h"
 #include "http.h"
 #include "ratelimit.h"
+#include "request.h"
 #include "secret.h"
 #include "url.h"
 
@@ -20,9 +20,6 @@
 	"Reset Token) into [discord] bot_token_file"
 
 enum {
-	TRIES = 3,             /* reads, edits, deletes: on 5xx, timeouts, lost */
-	MAX_429 = 5,           /* 429s in a row for one request               */
-	BACKOFF_US = 500000,   /* first backoff; doubles                      */
 	GLOBAL_N = 50,         /* calls a bot may make ...                    */
 	GLOBAL_US = 1000000,   /* ... in this many microseconds              */
 	GUILDS_PAGE = 200
@@ -46,40 +43,13 @@ struct bot {
 	long ratelimited;
 };
 
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t
-wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
+/* Is s all digits, min to max of them? */
 static int
 all_digits(const char *s, size_t min, size_t max)
 {
-	size_t n;
+	size_t n = strlen(s);
 
-	for (n = 0; s[n]; n++)
-		if (s[n] < '0' || s[n] > '9')
-			return 0;
-	return n >= min && n <= max;
-}
-
-static int
-token_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	    c == '_' || c == '.' || c == '-';
+	return n >= min && n <= max && request_digits(s, n);
 }
 
 /* An http:// URL of a loopback host (tests), or https://discord.com/api/vN. */
@@ -135,7 +105,7 @@ bot_new(const char *api_base, const char *token, long connect_timeout, long time
 		token += 4;
 	n = strlen(token);
 	for (i = 0; i < n; i++)
-		if (!token_char(token[i]))
+		if (!request_token_char(token[i]))
 			break;
 	if (i < n || n < 20 || n > 200) {
 		err_set(e, MC_ERR_CONFIG, "the Discord bot token is not one (a bot token is 50 to 100 "
@@ -199,45 +169,16 @@ bot_missing_permission(uint64_t perms)
 
 /* --- rate limits --- */
 
-static int64_t
-deadline_us(const struct bot *b)
-{
-	return b->deadline > 0 ? b->deadline * 1000000 : INT64_MAX;
-}
-
-/* Sleep until monotonic time `until`; MC_ERR_TEMP when that would pass the
- * deadline (nothing slept then). */
-static enum mc_err
-wait_until(struct bot *b, int64_t until, const char *why, struct err *e)
-{
-	int64_t left = until - mono_us();
-	struct timespec ts;
-
-	if (left <= 0)
-		return MC_OK;
-	if (wall_us() + left > deadline_us(b))
-		return err_set(e, MC_ERR_TEMP, "run deadline reached: %s would wait %.1f s more; "
-		    "the next run carries on", why, (double)left / 1e6);
-	while (left > 0) {
-		ts.tv_sec = (time_t)(left / 1000000);
-		ts.tv_nsec = (long)(left % 1000000) * 1000;
-		if (nanosleep(&ts, NULL) != 0 && errno != EINTR)
-			break;
-		left = until - mono_us();
-	}
-	return MC_OK;
-}
-
 /* Wait until the global limit and route's bucket allow a call, and count
  * it. */
 static enum mc_err
 pace(struct bot *b, const char *route, const char *guild, struct err *e)
 {
-	enum mc_err rc = wait_until(b, ratelimit_ready_at(b->rl, route, guild, mono_us()),
-	    "Discord's rate limit", e);
+	enum mc_err rc = request_wait_until(b->deadline, ratelimit_ready_at(b->rl, route, guild,
+	    request_mono_us()), "Discord's rate limit", e);
 
 	if (rc == MC_OK)
-		ratelimit_sent(b->rl, mono_us());
+		ratelimit_sent(b->rl, request_mono_us());
 	return rc;
 }
 
@@ -340,18 +281,60 @@ classify(struct bot *b, enum op op, const char *guild, const char *id,
 	return rc;
 }
 
+/* The call in flight, for the request hooks. */
+struct in_flight {
+	struct bot *b;
+	const char *route, *guild;
+};
+
+static enum mc_err
+hook_pace(void *arg, struct err *e)
+{
+	struct in_flight *f = arg;
+
+	return pace(f->b, f->route, f->guild, e);
+}
+
+static void
+hook_sent(void *arg)
+{
+	struct in_flight *f = arg;
+
+	ratelimit_answered(f->b->rl, request_mono_us());
+}
+
+static void
+hook_noted(void *arg, const struct http_response *r, const struct discord_limits *l)
+{
+	struct in_flight *f = arg;
+
+	if (r->status == 429)
+		f->b->ratelimited++;
+	else
+		ratelimit_note(f->b->rl, f->route, f->guild, r->rl_bucket, l->remaining,
+		    l->reset_after_us, request_mono_us());
+}
+
+static void
+hook_limited(void *arg, const struct http_response *r, const struct discord_limits *l,
+    int64_t wait_us)
+{
+	struct in_flight *f = arg;
+
+	ratelimit_429(f->b->rl, f->route, f->guild, l->global || (r->rl_scope != NULL &&
+	    strcasecmp(r->rl_scope, "global") == 0), wait_us, request_mono_us());
+}
+
 /* One call as route in guild: paced, 429s waited out, what op allows
- * retried.  MC_OK with resp filled when a final answer came (never a 429
- * or 5xx; the caller judges the status). */
+ * retried (request.h).  MC_OK with resp filled when a final answer came
+ * (never a 429 or 5xx; the caller judges the status). */
 static enum mc_err
 call(struct bot *b, enum op op, const char *method, const char *path, const char *route,
     const char *guild, const char *body, struct http_response *resp, struct err *e)
 {
 	struct http_request req = { 0 };
-	struct discord_limits l;
-	enum http_fail fail;
-	int tries = 0, n429 = 0;
-	int64_t backoff = BACKOFF_US;
+	struct in_flight f = { b, route, guild };
+	struct request_call c = { 0 };
 	char *url = xasprintf("%s%s", b->base, path);
 	enum mc_err rc;
 
@@ -364,79 +347,19 @@ call(struct bot *b, enum op op, const char *method, const char *path, const char
 	req.authorization = b->auth;
 	/* A create has no idempotency key: never let libcurl resend it. */
 	req.fresh = op == OP_CREATE;
+	c.http = b->http;
+	c.secrets = &b->secrets;
+	c.deadline = b->deadline;
+	c.what = op_name[op];
+	c.once = op == OP_CREATE;
+	c.maybe = "the event may or may not have been made: ";
+	c.h.pace = hook_pace;
+	c.h.sent = hook_sent;
+	c.h.noted = hook_noted;
+	c.h.limited = hook_limited;
+	c.h.arg = &f;
 	b->last_code = 0;
-	for (;;) {
-		rc = pace(b, route, guild, e);
-		if (rc != MC_OK)
-			goto url_free;
-		if (wall_us() >= deadline_us(b)) {
-			rc = err_set(e, MC_ERR_TEMP, "run deadline reached before the Discord %s; "
-			    "the next run carries on", op_name[op]);
-			goto url_free;
-		}
-		rc = http_send(b->http, &req, resp, &fail, e);
-		ratelimit_answered(b->rl, mono_us());
-		if (rc != MC_OK) {
-			char *safe = secrets_redact(&b->secrets, e->msg);
-			int retry = fail == HTTP_FAIL_CONNECT ||
-			    (op != OP_CREATE && (fail == HTTP_FAIL_TIMEOUT || fail == HTTP_FAIL_LOST));
-
-			err_set(e, rc, "Discord %s: %s", op_name[op], safe);
-			free(safe);
-			if (retry && ++tries < TRIES) {
-				rc = wait_until(b, mono_us() + backoff, "a retry", e);
-				if (rc != MC_OK)
-					goto url_free;
-				backoff *= 2;
-				continue;
-			}
-			if (op == OP_CREATE && (fail == HTTP_FAIL_TIMEOUT || fail == HTTP_FAIL_LOST))
-				err_prefix(e, "the event may or may not have been made: ");
-			rc = e->kind;
-			goto url_free;
-		}
-		discord_parse_limits(resp, &l);
-		if (resp->status == 429) {
-			b->ratelimited++;
-			if (l.ban) {
-				http_response_free(resp);
-				rc = err_set(e, MC_ERR_TEMP, "Discord has blocked this address for a while "
-				    "(a ban after too many refused calls); run again later, in an hour or more");
-				goto url_free;
-			}
-			ratelimit_429(b->rl, route, guild, l.global || (resp->rl_scope != NULL &&
-			    strcasecmp(resp->rl_scope, "global") == 0), l.retry_after_us >= 0 ? l.retry_after_us :
-			    l.reset_after_us >= 0 ? l.reset_after_us : 1000000, mono_us());
-			http_response_free(resp);
-			if (++n429 > MAX_429) {
-				rc = err_set(e, MC_ERR_TEMP, "Discord kept answering 429 (rate limited) to the %s; "
-				    "the next run carries on", op_name[op]);
-				goto url_free;
-			}
-			continue;
-		}
-		ratelimit_note(b->rl, route, guild, resp->rl_bucket, l.remaining, l.reset_after_us, mono_us());
-		if (resp->status >= 500 && resp->status <= 599) {
-			long status = resp->status;
-			int64_t ra = discord_parse_seconds(resp->retry_after);
-
-			http_response_free(resp);
-			if (op != OP_CREATE && ++tries < TRIES) {
-				rc = wait_until(b, mono_us() + (ra > backoff && ra < 60000000 ? ra : backoff),
-				    "a retry", e);
-				if (rc != MC_OK)
-					goto url_free;
-				backoff *= 2;
-				continue;
-			}
-			rc = err_set(e, MC_ERR_UNAVAILABLE, "Discord answered the %s with HTTP %ld%s; "
-			    "try again later", op_name[op], status, op == OP_CREATE ? "" : " three times");
-			goto url_free;
-		}
-		rc = MC_OK;
-		break;
-	}
-url_free:
+	rc = request_send(&c, &req, resp, e);
 	free(url);
 	return rc;
 }

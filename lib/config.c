@@ -582,7 +582,11 @@ check_events(struct config_loader *ld, struct config *cfg, unsigned need, struct
 	else if (cfg->events && !bot)
 		return config_bad(ld, K_EVENTS, e, "scheduled events need a bot: set bot_token_file "
 		    "(Discord Developer Portal: your application, Bot, Reset Token)");
-	if ((need & CONFIG_NEED_DISCORD) && cfg->events && cfg->guild_id == NULL)
+	/* [discord] needs a server when it takes conferences itself (it has
+	 * a webhook); else its bot keys are only lent to the routes, which
+	 * check their own. */
+	if ((need & CONFIG_NEED_DISCORD) && cfg->events && cfg->guild_id == NULL &&
+	    (config_is_set(ld, K_WEBHOOK_URL) || config_is_set(ld, K_WEBHOOK_URL_FILE)))
 		return missing(ld, K_GUILD_ID, "(the server whose Events tab to fill; Discord: "
 		    "Developer Mode, then Copy Server ID)", e);
 	return MC_OK;

@@ -24,6 +24,14 @@ struct route_config {
 	int forum;               /* a forum channel: a post per conference    */
 	char **tags;             /* forum tag ids for new posts               */
 	size_t ntags;
+	/* Scheduled events: the conferences of every route (and [discord])
+	 * naming one server are kept as that server's events, through one bot
+	 * per server (config_read_secrets refuses two bot tokens for one
+	 * server, and two events_max for one server). */
+	int events;              /* this route's conferences get events       */
+	char *bot_token;         /* secret; NULL = none (events then 0)       */
+	char *guild_id;          /* the server of its events; NULL = none     */
+	int64_t events_max;      /* per server: the nearest N of its routes'  */
 };
 
 struct config {
@@ -140,6 +148,24 @@ void config_discord_route(const struct config *cfg, struct route_config *out);
  * *fallback), or NULL when no channel takes it. */
 const struct route_config *config_route_for(const struct config *cfg, int64_t course_id,
     const char *course_short, struct route_config *fallback);
+
+/* A server keeping scheduled events: views into cfg, valid while it is. */
+struct config_server {
+	const char *guild_id;
+	const char *bot_token;   /* its one bot (config_read_secrets checks)  */
+	const char *webhook_url; /* a webhook of a route keeping events there:
+	                            where the bot API is for tests (bot_api_for) */
+	int64_t events_max;      /* its one events_max                        */
+};
+
+/* The servers keeping events, one per guild_id, from the routes with
+ * events = yes (and [discord], when it takes conferences itself: it has a
+ * webhook), in file order, [discord] last: *out (caller frees) holds the
+ * count returned (0: *out NULL). */
+size_t config_servers(const struct config *cfg, struct config_server **out);
+
+/* The server route r's conferences get events in, NULL = none. */
+const char *config_route_server(const struct config *cfg, const struct route_config *r);
 
 /* Free what cfg holds, secrets wiped first, and zero it (a zeroed cfg is
  * fine). */

@@ -200,6 +200,25 @@ on_pair(void *user, const char *section, const char *name, const char *value)
 
 /* Open the config file and parse it into ld->raw.  A missing file is an
  * error when named (-c, $MOODLECORD_CONFIG), fine otherwise. */
+/* A file others may read holds no route's inline secret (webhook_url,
+ * bot_token) either. */
+static enum mc_err
+routes_private(const struct config_loader *ld, const char *path, struct err *e)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < ld->nroutes; i++)
+		for (k = 0; k < NKEYS; k++)
+			if (keydefs[k].secret && ld->routes[i].raw[k].val != NULL &&
+			    ld->routes[i].raw[k].val[0] != '\0')
+				return err_set(e, MC_ERR_CONFIG, "%s holds a secret ([route %s] %s on "
+				    "line %d) and can be read by group or others; run: chmod 600 %s",
+				    path, ld->routes[i].name, keydefs[k].name, ld->routes[i].raw[k].line,
+				    path);
+	return MC_OK;
+}
+
 enum mc_err
 config_parse_file(struct config_loader *ld, const char *path, int named, enum key *readable_secret,
     struct err *e)
@@ -250,6 +269,8 @@ config_parse_file(struct config_loader *ld, const char *path, int named, enum ke
 		for (k = 0; k < NKEYS; k++)
 			if (keydefs[k].secret && config_is_set(ld, k))
 				*readable_secret = (enum key)k;
+	if (st.st_mode & (S_IRGRP | S_IROTH))
+		return routes_private(ld, path, e);
 	return MC_OK;
 }
 

@@ -161,7 +161,10 @@ enum mc_err config_routes_check(struct config_loader *ld, struct config *cfg, st
 /* Does some route have a webhook of its own (webhook_url or _file)? */
 int config_routes_have_webhook(const struct config_loader *ld);
 
-/* Read the routes' webhook_url_file secrets (after the lock). */
+/* Read the routes' webhook_url_file and bot_token_file secrets (after
+ * the lock), a route that sets none borrowing [discord]'s (read before),
+ * then check that the routes keeping events in one server agree on its
+ * bot token and events_max (MC_ERR_CONFIG naming them). */
 enum mc_err config_routes_read_secrets(struct config_loader *ld, struct config *cfg, struct err *e);
 
 void config_routes_free(struct config *cfg);

@@ -4,7 +4,14 @@
  * set is [discord]'s (its webhook included, when [discord] has one).
  * Routes are read from the file only: MOODLECORD_<SECTION>_<KEY> names no
  * route.  Their values are checked as [discord]'s are, and an error names
- * "FILE:LINE: [route NAME] key". */
+ * "FILE:LINE: [route NAME] key".
+ *
+ * The scheduled-event keys (bot_token[_file], guild_id, events,
+ * events_max) are inherited the same way.  A server's events come from one
+ * bot and number at most one events_max (counted over every route keeping
+ * events there): two routes naming one server with two tokens or two
+ * events_max are refused, so moodlecord alone never fills a server past
+ * events_max (at most 100, Discord's limit). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,17 +201,66 @@ check_key(struct config_loader *ld, struct config *cfg, const struct raw_route *
 			return err_set(e, MC_ERR_CONFIG, "%s: %s", at, problem);
 		return MC_OK;
 	case K_BOT_TOKEN:
+		secrets_add(&cfg->secrets, v);
+		secret_free(rc->bot_token);
+		rc->bot_token = xstrdup(v);
+		return MC_OK;
 	case K_BOT_TOKEN_FILE:
+		secret_free(rc->bot_token);
+		rc->bot_token = NULL;  /* read with the other secrets */
+		return MC_OK;
 	case K_GUILD_ID:
+		if (!snowflake_valid(v))
+			return err_set(e, MC_ERR_CONFIG, "%s: '%.40s' is not a Discord id (17 to 20 "
+			    "digits; in Discord: Developer Mode, then Copy Server ID)", at, v);
+		free(rc->guild_id);
+		rc->guild_id = xstrdup(v);
+		return MC_OK;
 	case K_EVENTS:
+		b = config_bool(v);
+		if (b < 0)
+			return err_set(e, MC_ERR_CONFIG, "%s: '%.40s' is not yes or no", at, v);
+		rc->events = b;
+		return MC_OK;
 	case K_EVENTS_MAX:
-		/* one bot and one server's Events tab for the whole config:
-		 * refused rather than silently ignored */
-		return err_set(e, MC_ERR_CONFIG, "%s: the scheduled events are set in [discord] "
-		    "only; move it there", at);
+		if (parse_int64(v, keydefs[k].min, keydefs[k].max, &rc->events_max) != 0)
+			return err_set(e, MC_ERR_CONFIG, "%s: '%.40s' is not a number (%lld-%lld)", at, v,
+			    (long long)keydefs[k].min, (long long)keydefs[k].max);
+		return MC_OK;
 	default:
 		return MC_OK;
 	}
+}
+
+/* The route's scheduled events: events = yes|no when it says, else yes
+ * with a bot token of its own, else [discord]'s choice (yes when
+ * [discord] has a bot token and does not say no).  Events need a bot and,
+ * for the verbs that talk to Discord, a server. */
+static enum mc_err
+check_route_events(struct config_loader *ld, const struct config *cfg, const struct raw_route *rt,
+    struct route_config *rc, struct err *e)
+{
+	int own_bot = is_set(&rt->raw[K_BOT_TOKEN]) || is_set(&rt->raw[K_BOT_TOKEN_FILE]);
+	int discord_bot = config_is_set(ld, K_BOT_TOKEN) || config_is_set(ld, K_BOT_TOKEN_FILE);
+	char at[512];
+
+	if (!is_set(&rt->raw[K_EVENTS]))
+		rc->events = own_bot ? 1 : config_is_set(ld, K_EVENTS) ? (int)cfg->events : discord_bot;
+	if (!rc->events)
+		return MC_OK;
+	if (!own_bot && !discord_bot) {
+		where(ld, rt, &rt->raw[K_EVENTS], "events", at, sizeof at);
+		return err_set(e, MC_ERR_CONFIG, "%s: scheduled events need a bot: set bot_token_file "
+		    "here or in [discord] (Discord Developer Portal: your application, Bot, Reset "
+		    "Token)", at);
+	}
+	if (rc->guild_id == NULL && (ld->need & CONFIG_NEED_DISCORD)) {
+		where(ld, rt, NULL, NULL, at, sizeof at);
+		return err_set(e, MC_ERR_CONFIG, "%s has scheduled events but no guild_id, and "
+		    "[discord] has none to lend; add guild_id (Discord: Developer Mode, then Copy "
+		    "Server ID) or events = no", at);
+	}
+	return MC_OK;
 }
 
 /* Route rt checked into rc, starting from [discord]'s values. */
@@ -230,6 +286,9 @@ check_route(struct config_loader *ld, struct config *cfg, const struct raw_route
 	rc->forum = cfg->forum;
 	rc->tags = copy_list(cfg->tags, cfg->ntags);
 	rc->ntags = cfg->ntags;
+	rc->bot_token = cfg->bot_token != NULL ? xstrdup(cfg->bot_token) : NULL;
+	rc->guild_id = cfg->guild_id != NULL ? xstrdup(cfg->guild_id) : NULL;
+	rc->events_max = cfg->events_max;
 	if (!is_set(&rt->courses))
 		return err_set(e, MC_ERR_CONFIG, "%s has no courses; add courses = (the course "
 		    "short names or ids it takes, e.g. RM101, NET210)", at);
@@ -242,6 +301,11 @@ check_route(struct config_loader *ld, struct config *cfg, const struct raw_route
 		return err_set(e, MC_ERR_CONFIG, "%s: also given as webhook_url; keep one of "
 		    "webhook_url, webhook_url_file", at);
 	}
+	if (is_set(&rt->raw[K_BOT_TOKEN]) && is_set(&rt->raw[K_BOT_TOKEN_FILE])) {
+		where(ld, rt, &rt->raw[K_BOT_TOKEN_FILE], "bot_token_file", at, sizeof at);
+		return err_set(e, MC_ERR_CONFIG, "%s: also given as bot_token; keep one of "
+		    "bot_token, bot_token_file", at);
+	}
 	for (k = 0; k < NKEYS; k++) {
 		if (keydefs[k].sec != SEC_DISCORD || !is_set(&rt->raw[k]))
 			continue;
@@ -249,6 +313,9 @@ check_route(struct config_loader *ld, struct config *cfg, const struct raw_route
 		if (ret != MC_OK)
 			return ret;
 	}
+	ret = check_route_events(ld, cfg, rt, rc, e);
+	if (ret != MC_OK)
+		return ret;
 	if (rc->forum && rc->thread_id != NULL) {
 		where(ld, rt, is_set(&rt->raw[K_FORUM]) ? &rt->raw[K_FORUM] : NULL,
 		    is_set(&rt->raw[K_FORUM]) ? "forum" : NULL, at, sizeof at);
@@ -283,6 +350,81 @@ config_routes_check(struct config_loader *ld, struct config *cfg, struct err *e)
 	return MC_OK;
 }
 
+/* Route rt's bot token from its bot_token_file, or [discord]'s (read
+ * only now) when it sets none. */
+static enum mc_err
+read_bot_token(struct config_loader *ld, struct config *cfg, const struct raw_route *rt,
+    struct route_config *r, struct err *e)
+{
+	char at[512];
+	enum mc_err rc;
+
+	if (is_set(&rt->raw[K_BOT_TOKEN_FILE])) {
+		where(ld, rt, &rt->raw[K_BOT_TOKEN_FILE], "bot_token_file", at, sizeof at);
+		secret_free(r->bot_token);
+		r->bot_token = NULL;
+		rc = config_secret_file(ld, rt->raw[K_BOT_TOKEN_FILE].val, at, "bot token",
+		    &r->bot_token, e);
+		if (rc != MC_OK)
+			return rc;
+		secrets_add(&cfg->secrets, r->bot_token);
+	} else if (!is_set(&rt->raw[K_BOT_TOKEN]) && r->bot_token == NULL &&
+	    cfg->bot_token != NULL) {
+		r->bot_token = xstrdup(cfg->bot_token);
+	}
+	return MC_OK;
+}
+
+/* "[route NAME]" or "[discord]" of sender i (i == nroutes: [discord]). */
+static const char *
+sender_name(const struct config *cfg, size_t i, char *out, size_t n)
+{
+	if (i == cfg->nroutes)
+		snprintf(out, n, "[discord]");
+	else
+		snprintf(out, n, "[route %s]", cfg->routes[i].name);
+	return out;
+}
+
+/* One bot and one events_max per server: the routes (and [discord], when
+ * it takes conferences itself) that keep events in the same server must
+ * agree on both, so the server never holds more than events_max (at most
+ * 100, Discord's limit) events from moodlecord. */
+static enum mc_err
+check_servers(struct config_loader *ld, const struct config *cfg, struct err *e)
+{
+	struct route_config dflt;
+	const struct route_config *a, *b;
+	char na[80], nb[80];
+	size_t i, j, n = cfg->nroutes;
+
+	config_discord_route(cfg, &dflt);
+	for (i = 0; i <= n; i++) {
+		a = i < n ? &cfg->routes[i] : &dflt;
+		if (!a->events || a->guild_id == NULL || (i == n && cfg->webhook_url == NULL))
+			continue;
+		for (j = 0; j < i; j++) {
+			b = &cfg->routes[j];
+			if (!b->events || b->guild_id == NULL || strcmp(a->guild_id, b->guild_id) != 0)
+				continue;
+			sender_name(cfg, i, na, sizeof na);
+			sender_name(cfg, j, nb, sizeof nb);
+			if (a->bot_token == NULL || b->bot_token == NULL ||
+			    strcmp(a->bot_token, b->bot_token) != 0)
+				return err_set(e, MC_ERR_CONFIG, "%s: %s and %s keep events in server %s "
+				    "with two bot tokens; one bot per server: give them the same "
+				    "bot_token_file", ld->file ? ld->file : "config", nb, na, a->guild_id);
+			if (a->events_max != b->events_max)
+				return err_set(e, MC_ERR_CONFIG, "%s: %s and %s keep events in server %s "
+				    "with events_max %lld and %lld; events_max counts the events of a "
+				    "whole server: give them the same", ld->file ? ld->file : "config",
+				    nb, na, a->guild_id, (long long)b->events_max,
+				    (long long)a->events_max);
+		}
+	}
+	return MC_OK;
+}
+
 enum mc_err
 config_routes_read_secrets(struct config_loader *ld, struct config *cfg, struct err *e)
 {
@@ -310,8 +452,11 @@ config_routes_read_secrets(struct config_loader *ld, struct config *cfg, struct 
 			/* [discord]'s, read from its file only now. */
 			r->webhook_url = xstrdup(cfg->webhook_url);
 		}
+		rc = read_bot_token(ld, cfg, rt, r, e);
+		if (rc != MC_OK)
+			return rc;
 	}
-	return MC_OK;
+	return check_servers(ld, cfg, e);
 }
 
 void
@@ -329,6 +474,8 @@ config_routes_free(struct config *cfg)
 		free(r->thread_id);
 		free(r->username);
 		config_free_list(r->tags, r->ntags);
+		secret_free(r->bot_token);
+		free(r->guild_id);
 	}
 	free(cfg->routes);
 	free(cfg->route_courses);
@@ -367,6 +514,10 @@ config_discord_route(const struct config *cfg, struct route_config *out)
 	out->forum = cfg->forum;
 	out->tags = cfg->tags;
 	out->ntags = cfg->ntags;
+	out->events = (int)cfg->events;
+	out->bot_token = cfg->bot_token;
+	out->guild_id = cfg->guild_id;
+	out->events_max = cfg->events_max;
 }
 
 const struct route_config *
@@ -382,4 +533,45 @@ config_route_for(const struct config *cfg, int64_t course_id, const char *course
 		return NULL;
 	config_discord_route(cfg, fallback);
 	return fallback;
+}
+
+const char *
+config_route_server(const struct config *cfg, const struct route_config *r)
+{
+	if (r == NULL || !r->events || r->guild_id == NULL || r->bot_token == NULL ||
+	    (r->name == NULL && cfg->webhook_url == NULL))
+		return NULL;
+	return r->guild_id;
+}
+
+size_t
+config_servers(const struct config *cfg, struct config_server **out)
+{
+	struct config_server *v = xcalloc(cfg->nroutes + 1, sizeof *v);
+	struct route_config dflt;
+	size_t i, j, n = 0;
+
+	config_discord_route(cfg, &dflt);
+	for (i = 0; i <= cfg->nroutes; i++) {
+		const struct route_config *r = i < cfg->nroutes ? &cfg->routes[i] : &dflt;
+		const char *g = config_route_server(cfg, r);
+
+		if (g == NULL)
+			continue;
+		for (j = 0; j < n && strcmp(v[j].guild_id, g) != 0; j++)
+			;
+		if (j < n)
+			continue;
+		v[n].guild_id = g;
+		v[n].bot_token = r->bot_token;
+		v[n].webhook_url = r->webhook_url != NULL ? r->webhook_url : cfg->webhook_url;
+		v[n].events_max = r->events_max;
+		n++;
+	}
+	if (n == 0) {
+		free(v);
+		v = NULL;
+	}
+	*out = v;
+	return n;
 }

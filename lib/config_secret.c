@@ -281,10 +281,11 @@ config_read_secrets(struct config *cfg, struct err *e)
 			rc = config_check_webhook(ld, cfg, K_WEBHOOK_URL_FILE, cfg->webhook_url,
 			    "the URL in the file ", e);
 	}
-	if (rc == MC_OK && (ld->need & CONFIG_NEED_DISCORD))
-		rc = config_routes_read_secrets(ld, cfg, e);
+	/* [discord]'s bot token before the routes', which may borrow it */
 	if (rc == MC_OK)
 		rc = resolve_secret(ld, cfg, K_BOT_TOKEN_FILE, NKEYS, &cfg->bot_token, e);
+	if (rc == MC_OK && (ld->need & CONFIG_NEED_DISCORD))
+		rc = config_routes_read_secrets(ld, cfg, e);
 	/* kept for config_read_password */
 	if (rc == MC_OK && !(ld->need & CONFIG_LATER_PASSWORD)) {
 		config_loader_free(ld);

@@ -1,13 +1,12 @@
 #include "discord.h"
 
-#include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "request.h"
 #include "secret.h"
 #include "url.h"
 
@@ -15,12 +14,6 @@
 #define USER_AGENT "DiscordBot (https://github.com/moodlecord/moodlecord, " MOODLECORD_VERSION ")"
 #define URL_HELP "a webhook URL looks like https://discord.com/api/webhooks/ID/TOKEN " \
 	"(channel settings > Integrations > Webhooks > Copy Webhook URL)"
-
-enum {
-	TRIES = 3,            /* edit, delete, get: on 5xx, timeouts, lost   */
-	MAX_429 = 5,          /* 429s in a row for one request before giving up */
-	BACKOFF_US = 500000   /* first backoff; doubles                       */
-};
 
 /* The kinds of request, which decide what may be retried. */
 enum request { REQ_POST, REQ_EDIT, REQ_DELETE, REQ_GET, REQ_LOOK };
@@ -37,42 +30,6 @@ struct discord {
 	int64_t deadline;
 	int64_t next_ok;          /* monotonic µs before which no call starts */
 };
-
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t
-wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int
-all_digits_n(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return n > 0;
-}
-
-static int
-token_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	    c == '_' || c == '.' || c == '-';
-}
 
 /* --- URL --- */
 
@@ -153,7 +110,7 @@ parse_authority(const char *p, struct url_parts *u, struct err *e)
 	}
 	host_n = (size_t)(host_end - auth);
 	if (host_n == 0 || (host_end < auth_end &&
-	    (*host_end != ':' || !all_digits_n(host_end + 1, (size_t)(auth_end - host_end - 1)))))
+	    (*host_end != ':' || !request_digits(host_end + 1, (size_t)(auth_end - host_end - 1)))))
 		return url_bad(e, "has a malformed host or port");
 	u->loopback = url_is_loopback(auth, host_n);
 	u->path = auth_end;
@@ -185,17 +142,17 @@ parse_path(struct url_parts *u, struct err *e)
 		return url_bad(e, "does not end in /webhooks/ID/TOKEN");
 	u->id = id;
 	u->tok = tok;
-	if ((size_t)(tok - 1 - id) > 20 || !all_digits_n(id, (size_t)(tok - 1 - id)) ||
+	if ((size_t)(tok - 1 - id) > 20 || !request_digits(id, (size_t)(tok - 1 - id)) ||
 	    (size_t)(tok - 1 - id) < 17)
 		return url_bad(e, "has a webhook ID that is not 17 to 20 digits");
 	for (p = tok; p < u->end; p++)
-		if (!token_char(*p))
+		if (!request_token_char(*p))
 			return url_bad(e, "has a token with characters a webhook token never has");
 	if (u->end - tok > 200)
 		return url_bad(e, "has a token far longer than Discord's");
 	before = (size_t)(id - 10 - path);
 	if (!u->loopback && !(before == 0 || (before == 4 && strncmp(path, "/api", 4) == 0) ||
-	    (before >= 7 && strncmp(path, "/api/v", 6) == 0 && all_digits_n(path + 6, before - 6))))
+	    (before >= 7 && strncmp(path, "/api/v", 6) == 0 && request_digits(path + 6, before - 6))))
 		return url_bad(e, "has an unexpected path");
 	return MC_OK;
 }
@@ -349,40 +306,11 @@ discord_parse_limits(const struct http_response *r, struct discord_limits *out)
 
 /* --- calls --- */
 
-static int64_t
-deadline_us(const struct discord *d)
-{
-	return d->deadline > 0 ? d->deadline * 1000000 : INT64_MAX;
-}
-
-/* Sleep until monotonic time `until`; MC_ERR_TEMP when that would pass the
- * deadline (nothing slept then). */
-static enum mc_err
-wait_until(struct discord *d, int64_t until, const char *why, struct err *e)
-{
-	int64_t now = mono_us(), left = until - now;
-	struct timespec ts;
-
-	if (left <= 0)
-		return MC_OK;
-	if (wall_us() + left > deadline_us(d))
-		return err_set(e, MC_ERR_TEMP, "run deadline reached: %s would wait %.1f s more; "
-		    "the next run carries on", why, (double)left / 1e6);
-	while (left > 0) {
-		ts.tv_sec = (time_t)(left / 1000000);
-		ts.tv_nsec = (long)(left % 1000000) * 1000;
-		if (nanosleep(&ts, NULL) != 0 && errno != EINTR)
-			break;
-		left = until - mono_us();
-	}
-	return MC_OK;
-}
-
 static void
 note_limits(struct discord *d, const struct discord_limits *l)
 {
 	if (l->remaining == 0 && l->reset_after_us >= 0) {
-		int64_t t = mono_us() + l->reset_after_us;
+		int64_t t = request_mono_us() + l->reset_after_us;
 
 		if (t > d->next_ok)
 			d->next_ok = t;
@@ -489,19 +417,45 @@ classify(enum request kind, const char *msg_id, const struct http_response *r, s
 	return rc;
 }
 
+static enum mc_err
+hook_pace(void *arg, struct err *e)
+{
+	struct discord *d = arg;
+
+	return request_wait_until(d->deadline, d->next_ok, "Discord's rate limit", e);
+}
+
+static void
+hook_noted(void *arg, const struct http_response *r, const struct discord_limits *l)
+{
+	(void)r;
+	note_limits(arg, l);
+}
+
+/* One client talks to one webhook: a global limit and the bucket's limit
+ * both hold back every next call. */
+static void
+hook_limited(void *arg, const struct http_response *r, const struct discord_limits *l,
+    int64_t wait_us)
+{
+	struct discord *d = arg;
+	int64_t t = request_mono_us() + wait_us;
+
+	(void)r;
+	(void)l;
+	if (t > d->next_ok)
+		d->next_ok = t;
+}
+
 /* Send one request, waiting for the bucket, waiting out 429s and retrying
- * what the kind allows.  MC_OK with resp filled when a final answer came (the
- * caller judges its status, which is never 429 or 5xx). */
+ * what the kind allows (request.h).  MC_OK with resp filled when a final
+ * answer came (the caller judges its status, which is never 429 or 5xx). */
 static enum mc_err
 send_request(struct discord *d, enum request kind, const char *method, const char *url, const char *body,
     struct http_response *resp, struct err *e)
 {
 	struct http_request req = { 0 };
-	struct discord_limits l;
-	enum http_fail fail;
-	int tries = 0, n429 = 0;
-	int64_t backoff = BACKOFF_US;
-	enum mc_err rc;
+	struct request_call c = { 0 };
 
 	req.method = method;
 	req.url = url;
@@ -511,68 +465,17 @@ send_request(struct discord *d, enum request kind, const char *method, const cha
 	req.user_agent = USER_AGENT;
 	/* A post has no idempotency key: never let libcurl resend it. */
 	req.fresh = kind == REQ_POST;
-	for (;;) {
-		rc = wait_until(d, d->next_ok, "Discord's rate limit", e);
-		if (rc != MC_OK)
-			return rc;
-		if (wall_us() >= deadline_us(d))
-			return err_set(e, MC_ERR_TEMP, "run deadline reached before the Discord %s; "
-			    "the next run carries on", request_name[kind]);
-		rc = http_send(d->http, &req, resp, &fail, e);
-		if (rc != MC_OK) {
-			char *safe = secrets_redact(&d->secrets, e->msg);
-			int retry = fail == HTTP_FAIL_CONNECT ||
-			    (kind != REQ_POST && (fail == HTTP_FAIL_TIMEOUT || fail == HTTP_FAIL_LOST));
-
-			err_set(e, rc, "Discord %s: %s", request_name[kind], safe);
-			free(safe);
-			if (retry && ++tries < TRIES) {
-				rc = wait_until(d, mono_us() + backoff, "a retry", e);
-				if (rc != MC_OK)
-					return rc;
-				backoff *= 2;
-				continue;
-			}
-			if (kind == REQ_POST && (fail == HTTP_FAIL_TIMEOUT || fail == HTTP_FAIL_LOST))
-				err_prefix(e, "the post may or may not have reached Discord: ");
-			return e->kind;
-		}
-		discord_parse_limits(resp, &l);
-		note_limits(d, &l);
-		if (resp->status == 429) {
-			int64_t wait = l.retry_after_us >= 0 ? l.retry_after_us :
-			    l.reset_after_us >= 0 ? l.reset_after_us : 1000000;
-
-			http_response_free(resp);
-			if (l.ban)
-				return err_set(e, MC_ERR_TEMP, "Discord has blocked this address for a while "
-				    "(a ban after too many refused calls); run again later, in an hour or more");
-			if (++n429 > MAX_429)
-				return err_set(e, MC_ERR_TEMP, "Discord kept answering 429 (rate limited) to the %s; "
-				    "the next run carries on", request_name[kind]);
-			/* One client talks to one webhook: a global limit and
-			 * the bucket's limit both hold back every next call. */
-			if (mono_us() + wait > d->next_ok)
-				d->next_ok = mono_us() + wait;
-			continue;
-		}
-		if (resp->status >= 500 && resp->status <= 599) {
-			long status = resp->status;
-			int64_t ra = discord_parse_seconds(resp->retry_after);
-
-			http_response_free(resp);
-			if (kind != REQ_POST && ++tries < TRIES) {
-				rc = wait_until(d, mono_us() + (ra > backoff && ra < 60000000 ? ra : backoff), "a retry", e);
-				if (rc != MC_OK)
-					return rc;
-				backoff *= 2;
-				continue;
-			}
-			return err_set(e, MC_ERR_UNAVAILABLE, "Discord answered the %s with HTTP %ld%s; "
-			    "try again later", request_name[kind], status, kind == REQ_POST ? "" : " three times");
-		}
-		return MC_OK;
-	}
+	c.http = d->http;
+	c.secrets = &d->secrets;
+	c.deadline = d->deadline;
+	c.what = request_name[kind];
+	c.once = kind == REQ_POST;
+	c.maybe = "the post may or may not have reached Discord: ";
+	c.h.pace = hook_pace;
+	c.h.noted = hook_noted;
+	c.h.limited = hook_limited;
+	c.h.arg = d;
+	return request_send(&c, &req, resp, e);
 }
 
 /* thread: the thread of this call, NULL = the client's. */

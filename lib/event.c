@@ -132,6 +132,8 @@ static const struct field message_fields[] = {
 	OPTIONAL(FIELD_CHARS, struct message, sevent_hash, "sevent_hash",
 	    sizeof ((struct message *)0)->sevent_hash),
 	OPTIONAL(FIELD_INT, struct message, sevent_start, "sevent_start", 0),
+	OPTIONAL(FIELD_CHARS, struct message, sevent_guild, "sevent_guild",
+	    sizeof ((struct message *)0)->sevent_guild),
 };
 
 #define NFIELDS(t) (sizeof (t) / sizeof (t)[0])

@@ -59,6 +59,9 @@ struct message {
 	char sevent_id[32];     /* its snowflake, "" = none                  */
 	char sevent_hash[17];   /* hex hash of what it shows                  */
 	int64_t sevent_start;   /* the start it has                           */
+	char sevent_guild[32];  /* the server holding it; "" = [discord]'s
+	                           guild_id (records of before routes could
+	                           name a server)                             */
 };
 
 /* A conference as stored: the snapshot entry and its message data. */

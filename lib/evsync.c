@@ -267,6 +267,14 @@ do_create(struct evsync_job *x, const struct evsync_conf *c, size_t i, const str
 	return MC_OK;
 }
 
+/* Why a conference no longer wants its event here. */
+static const char *
+gone_why(const struct evsync_conf *c)
+{
+	return c->elsewhere ? "its route keeps its event in another server, or none" :
+	    "gone from Moodle";
+}
+
 static enum mc_err
 do_delete(struct evsync_job *x, const struct evsync_conf *c, size_t i, const struct sevent *w,
     struct err *e)
@@ -279,7 +287,7 @@ do_delete(struct evsync_job *x, const struct evsync_conf *c, size_t i, const str
 	if (rc != MC_OK)
 		return rc;
 	x->deleted++;
-	tell(x, "delete", i, !c->present ? "gone from Moodle" : c->start <= x->now ?
+	tell(x, "delete", i, !c->present ? gone_why(c) : c->start <= x->now ?
 	    "moved while under way" : "out of the nearest events_max");
 	return MC_OK;
 }
@@ -314,6 +322,43 @@ do_edit(struct evsync_job *x, const struct evsync_conf *c, size_t i, const struc
 	x->edited++;
 	tell(x, "edit", i, "changed in Moodle");
 	return MC_OK;
+}
+
+/* A dry run: tell each action of the plan, as if done, and count it. */
+static void
+preview(struct evsync_job *x, const struct evsync_action *plan, size_t nplan,
+    const struct evsync_conf *confs)
+{
+	size_t i;
+
+	for (i = 0; i < nplan; i++) {
+		const struct evsync_conf *c = &confs[plan[i].conf];
+
+		switch (plan[i].op) {
+		case EVSYNC_CREATE:
+			x->created++;
+			tell(x, "create", plan[i].conf, c->event_id[0] ?
+			    "its event was deleted in Discord" : "new");
+			break;
+		case EVSYNC_EDIT:
+		case EVSYNC_EDIT_NO_START:
+			x->edited++;
+			tell(x, "edit", plan[i].conf, "changed in Moodle");
+			break;
+		case EVSYNC_DELETE:
+			x->deleted++;
+			tell(x, "delete", plan[i].conf, !c->present ? gone_why(c) :
+			    c->start <= x->now ? "moved while under way" : "out of the nearest events_max");
+			break;
+		case EVSYNC_FORGET:
+			x->forgotten++;
+			tell(x, "forget", plan[i].conf, "over, or deleted or cancelled in Discord");
+			break;
+		case EVSYNC_ADOPT:
+			tell(x, "adopt", plan[i].conf, "made by a run that was stopped before it recorded it");
+			break;
+		}
+	}
 }
 
 /* One action; MC_ERR_DATA (a refused body) concerns that conference
@@ -379,6 +424,10 @@ evsync_run(struct evsync_job *x, const struct event *const *evs, struct evsync_c
 		goto want_free;
 	evsync_plan(confs, n, listed, nlisted, x->bot_id, shows_same, &sa, x->now, x->events_max,
 	    &plan, &nplan);
+	if (x->dry_run) {
+		preview(x, plan, nplan, confs);
+		nplan = 0;
+	}
 	for (i = 0; i < nplan; i++) {
 		struct err one = { 0 };
 

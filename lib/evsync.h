@@ -32,6 +32,8 @@
 struct evsync_conf {
 	int64_t key;            /* Moodle event id (ties sort by it)          */
 	int present;            /* Moodle still has it (0: to be removed)     */
+	int elsewhere;          /* with present 0: Moodle has it, but its
+	                           route keeps no event in this server        */
 	int64_t start, end;     /* the conference now                         */
 	char hash[17];          /* hash of the event it should show           */
 	char event_id[32];      /* its Discord event, "" = none               */
@@ -88,6 +90,8 @@ struct evsync_job {
 	 * "forget"), why; may be NULL. */
 	void (*said)(void *arg, const char *op, size_t i, const char *why);
 	void *arg;
+	int dry_run;                /* plan and tell (said), counting what would
+	                               be done: no call but the list, no commit */
 	size_t created, edited, deleted, forgotten;
 };
 

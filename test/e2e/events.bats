@@ -12,6 +12,8 @@ load moodle_helpers
 PW=Alice-Sekr3t-pw
 BOT_TOKEN=MTIzNDU2Nzg5MDEyMzQ1Njc4.Gfake0.Bot-Sekr3t_token0123456789abcd
 GUILD=222222222222222222
+GUILD2=522222222222222222
+OTHER_TOKEN=MTIzNDU2Nzg5MDEyMzQ1Njc4.Gfake0.Other-Sekr3t_token0123456789ab
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 
 setup() {
@@ -19,7 +21,7 @@ setup() {
 	CFG="$T/config"
 	STATE="$T/state/state.mdb"
 	moodle_start sync
-	start_discord --rate 1000/1 --bot "$BOT_TOKEN" --bot-rate 1000/1
+	start_discord --rate 1000/1 --bot "$BOT_TOKEN" --bot-rate 1000/1 --guild "$GUILD" --guild "$GUILD2"
 	printf '%s\n' "$BOT_TOKEN" >"$T/bot-token"
 	chmod 600 "$T/bot-token"
 	events_config
@@ -66,6 +68,7 @@ msync() {
 	[[ "$output$stderr" != *"$WEBHOOK_TOKEN"* ]]
 	[[ "$output$stderr" != *"$BOT_TOKEN"* ]]
 	[[ "$output$stderr" != *"Bot-Sekr3t"* ]]
+	[[ "$output$stderr" != *"Other-Sekr3t"* ]]
 }
 
 calls() { discord_stats | jq .calls; }
@@ -93,7 +96,7 @@ expected() {
 	    | sort_by(.start, .event) | .[:$max] | .[] | "\(.name) \($base + .start)"' "$T/moodle.json"
 }
 
-event_of() { "$MOODLECORD" -c "$CFG" dump --json | jq -r ".[] | select(.id == $1) | .sevent_id"; }
+event_of() { "$MOODLECORD" -c "$CFG" dump --json | jq -r ".[] | select(.id == $1) | .sevent_id // \"\""; }
 
 @test "events: one per conference after the messages, shaped as Discord wants; a second sync only lists" {
 	msync
@@ -305,7 +308,7 @@ crash_reset() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *$'\n'"bot: Moodle Events (333333333333333333)"$'\n'* ]]
 	[[ "$output" == *$'\n'"bot: in server \"Fake Server\" ($GUILD), may make events"$'\n'* ]]
-	[[ "$output" == *$'\n'"events: 7 of 100 scheduled or active (moodlecord keeps up to 50)" ]]
+	[[ "$output" == *$'\n'"events: 7 of 100 scheduled or active in server $GUILD (moodlecord keeps up to 50)" ]]
 	[[ "$output$stderr" != *"$BOT_TOKEN"* ]]
 	[ "$(events_json | jq length)" -eq 7 ]
 	[ "$(discord_log | jq '[.[] | select(.method != "GET")] | length')" -eq 0 ]
@@ -422,4 +425,274 @@ change_scenario() {
 			[ "$(calls_since "$n")" -eq 1 ]
 		done
 	done
+}
+
+# mping AT: ping run AT seconds ahead (libfaketime), its output checked
+# for secrets.
+mping() {
+	run --separate-stderr env LD_PRELOAD="$FAKETIME_LIB" FAKETIME="+${1}s" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" "$MOODLECORD" -c "$CFG" ping
+	echo "ping: status $status"
+	echo "stdout: $output"
+	echo "stderr: $stderr"
+	[[ "$output$stderr" != *"Sekr3t"* ]]
+}
+# mentions NAME: how many messages in the channel name that conference.
+mentions() { discord_channel | jq --arg n "$1" '[.[] | select(tostring | contains($n))] | length'; }
+
+@test "events: ping posts no reminder for a conference kept only for its event" {
+	msync
+	moodle_edit 'del(.activities[] | select(.event == 502))'
+	msync
+	printf '%s\n' "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gfake0.Wrong-token0123456789abcdefghij" >"$T/bot-token"
+	msync
+	[ "$status" -eq 78 ]
+	# Lab 1's message is gone; its record stays, marked gone, for its event
+	[ -n "$(event_of 502)" ]
+	[ "$("$MOODLECORD" -c "$CFG" dump --json | jq -r '.[] | select(.id == 502) | .hash')" = "-" ]
+	[ "$(mentions "Lab 1")" -eq 0 ]
+	# 3 minutes before Lab 1's start: ping has nothing to post for it
+	mping $((3600 - 180))
+	[ "$status" -eq 0 ]
+	[ "$(mentions "Lab 1")" -eq 0 ]
+	[ "$("$MOODLECORD" -c "$CFG" dump --json | jq -r '.[] | select(.id == 502) | .ping')" = none ]
+	# the same 3 minutes before Lecture 2: its reminder is posted
+	mping $((7200 - 180))
+	[ "$status" -eq 0 ]
+	[ "$(mentions "Lecture 2")" -eq 2 ]
+}
+
+# --- routes: several servers --------------------------------------------
+
+# routes_events_config [MATH ROUTE LINES] [SCI ROUTE LINES]: events_config,
+# plus [route math] (MATH1, its events in GUILD2) and [route sci] (PHYS2,
+# [discord]'s server), both through [discord]'s webhook.
+routes_events_config() {
+	events_config
+	cat >>"$CFG" <<-EOF
+
+	[route math]
+	courses = MATH1
+	guild_id = $GUILD2
+	${1:-}
+
+	[route sci]
+	courses = PHYS2
+	${2:-}
+	EOF
+}
+
+# events_in GUILD: the names of that server's scheduled or active events
+# by start, comma-separated.
+events_in() {
+	events_json | jq -r --arg g "$1" 'map(select(.status <= 2 and .guild_id == $g))
+	    | sort_by(.scheduled_start_time) | .[] | .name' | paste -sd, -
+}
+guild_of() { "$MOODLECORD" -c "$CFG" dump --json | jq -r ".[] | select(.id == $1) | .sevent_guild // \"\""; }
+# The calls since log index $1 that change events: "METHOD GUILD STATUS".
+event_writes_since() {
+	discord_log | jq -r ".[$1:][] | select((.path | startswith(\"/api/v10/guilds\")) and .method != \"GET\")
+	    | \"\(.method) \(.path | split(\"/\")[4]) \(.status)\"" | paste -sd, -
+}
+
+@test "events: routes: each server gets its routes' events; a course moving route moves its event in one sync" {
+	routes_events_config
+	msync
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(events_in "$GUILD2")" = "Lecture 1,Lecture 2" ]
+	[ "$(events_in "$GUILD")" = "Lab 1" ]
+	[ "$(guild_of 501)" = "$GUILD2" ]
+	[ "$(guild_of 502)" = "$GUILD" ]
+	lab=$(event_of 502)
+	[ -n "$lab" ]
+
+	# PHYS2 now goes to the math route: its event leaves GUILD for GUILD2
+	n=$(discord_log | jq length)
+	sed -i 's/^courses = MATH1$/courses = MATH1, PHYS2/' "$CFG"
+	msync
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(events_in "$GUILD")" = "" ]
+	[ "$(events_in "$GUILD2")" = "Lecture 1,Lab 1,Lecture 2" ]
+	[ "$(guild_of 502)" = "$GUILD2" ]
+	[ "$(event_of 502)" != "$lab" ]
+	[ "$(event_writes_since "$n")" = "DELETE $GUILD 204,POST $GUILD2 200" ]
+	# the messages all there, and a further sync changes no event
+	[ "$(discord_channel | jq length)" -eq 3 ]
+	n=$(discord_log | jq length)
+	msync
+	[ "$status" -eq 0 ]
+	[ -z "$(event_writes_since "$n")" ]
+}
+
+@test "events: routes: a route with events = no gets none; turned off, its events are deleted" {
+	routes_events_config "" "events = no"
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(events_in "$GUILD")" = "" ]
+	[ "$(events_in "$GUILD2")" = "Lecture 1,Lecture 2" ]
+	[ -z "$(event_of 502)" ]
+	[ "$(discord_channel | jq length)" -eq 3 ]
+
+	routes_events_config
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(events_in "$GUILD")" = "Lab 1" ]
+
+	n=$(discord_log | jq length)
+	routes_events_config "" "events = no"
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(event_writes_since "$n")" = "DELETE $GUILD 204" ]
+	[ "$(events_in "$GUILD")" = "" ]
+	[ "$(events_in "$GUILD2")" = "Lecture 1,Lecture 2" ]
+	[ -z "$(event_of 502)" ]
+	[ "$(discord_channel | jq length)" -eq 3 ]
+}
+
+@test "events: routes: a server no route keeps events in any more: its events forgotten, one warning, left in Discord" {
+	routes_events_config
+	msync
+	[ "$(events_in "$GUILD")" = "Lab 1" ]
+	# [discord] and sci keep no events; math still does, in GUILD2
+	routes_events_config "events = yes" "events = no"
+	sed -i "0,/^bot_token_file/s//events = no\nbot_token_file/" "$CFG"
+	n=$(discord_log | jq length)
+	msync
+	[ "$status" -eq 0 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"1 event in server $GUILD forgotten"* ]]
+	[ "$(events_in "$GUILD")" = "Lab 1" ]
+	[ -z "$(event_writes_since "$n")" ]
+	[ -z "$(event_of 502)" ]
+	[ "$(events_in "$GUILD2")" = "Lecture 1,Lecture 2" ]
+}
+
+@test "events: routes: a route's own bot token is the one used; its failure is its server's only" {
+	printf '%s\n' "$OTHER_TOKEN" >"$T/other-token"
+	chmod 600 "$T/other-token"
+	routes_events_config "bot_token_file = $T/other-token"
+	msync
+	[ "$status" -eq 78 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"refused the bot token"* ]]
+	[ "$(discord_channel | jq length)" -eq 3 ]
+	[ "$(events_in "$GUILD")" = "Lab 1" ]
+	[ "$(events_in "$GUILD2")" = "" ]
+	# the fake saw the other token on GUILD2's calls (401), never in output
+	[ "$(discord_log | jq -r "[.[] | select(.path | contains(\"$GUILD2\")) | .status] | unique | join(\",\")")" = "401" ]
+
+	printf '%s\n' "$BOT_TOKEN" >"$T/other-token"
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(events_in "$GUILD2")" = "Lecture 1,Lecture 2" ]
+}
+
+@test "events: routes: config errors are 78 before any call; the bot tokens never printed" {
+	refused() { # refused WHAT: sync must refuse with 78, naming WHAT, calling nobody
+		moodle_log_clear
+		n=$(discord_log | jq length)
+		msync
+		[ "$status" -eq 78 ]
+		[[ "$stderr" == *"$1"* ]]
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		[ -z "$(moodle_calls)" ]
+		[ "$(discord_log | jq length)" -eq "$n" ]
+	}
+	printf '%s\n' "$OTHER_TOKEN" >"$T/other-token"
+	chmod 600 "$T/other-token"
+	routes_events_config
+	sed -i "s/^guild_id = $GUILD2\$/guild_id = 12/" "$CFG"
+	refused "[route math] guild_id: '12' is not a Discord id"
+	routes_events_config "events_max = 101"
+	refused "[route math] events_max: '101' is not a number (1-100)"
+	routes_events_config "events = maybe"
+	refused "[route math] events: 'maybe' is not yes or no"
+	# sci joins math's server with another events_max, or another bot
+	routes_events_config "events_max = 40" "guild_id = $GUILD2"
+	refused "[route math] and [route sci] keep events in server $GUILD2 with events_max 40 and 50"
+	routes_events_config "" "guild_id = $GUILD2
+	bot_token_file = $T/other-token"
+	refused "[route math] and [route sci] keep events in server $GUILD2 with two bot tokens"
+	routes_events_config "" "bot_token = $OTHER_TOKEN
+	bot_token_file = $T/other-token"
+	refused "keep one of bot_token, bot_token_file"
+	# [discord] without a bot: a route asking for events needs its own
+	routes_events_config "events = yes"
+	sed -i '0,/^bot_token_file/{//d}' "$CFG"
+	refused "[route math] events: scheduled events need a bot"
+	# [discord] without a server to lend
+	routes_events_config
+	sed -i "0,/^guild_id = $GUILD\$/{//d}" "$CFG"
+	refused "[route sci] has scheduled events but no guild_id, and [discord] has none to lend"
+	routes_events_config "" "guild_id = $GUILD"
+	sed -i "0,/^guild_id = $GUILD\$/{//d}" "$CFG"
+	sed -i 's/^webhook_url = .*//' "$CFG"
+	sed -i "s|^courses = PHYS2|courses = PHYS2\nwebhook_url = $WEBHOOK_URL|" "$CFG"
+	sed -i "s|^courses = MATH1|courses = MATH1\nwebhook_url = $WEBHOOK_URL|" "$CFG"
+	msync
+	[ "$status" -eq 0 ]
+	[ "$(events_in "$GUILD")" = "Lab 1" ]
+	[ "$(events_in "$GUILD2")" = "Lecture 1,Lecture 2" ]
+	# a route's token file others may read; a route's inline token in a
+	# config others may read
+	routes_events_config "bot_token_file = $T/other-token"
+	chmod 644 "$T/other-token"
+	refused "chmod 600"
+	routes_events_config "bot_token = $OTHER_TOKEN"
+	chmod 644 "$CFG"
+	refused "[route math] bot_token on line"
+}
+
+@test "events: sync --dry-run shows each server's event plan and changes no event" {
+	routes_events_config
+	run --separate-stderr "$MOODLECORD" -c "$CFG" sync --dry-run
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$output$stderr" != *"Sekr3t"* ]]
+	[[ "$output" == *"event create  $(moodle_time 1800)  MATH1  Lecture 1  (new)"* ]]
+	[[ "$output" == *"event create  $(moodle_time 3600)  PHYS2  Lab 1  (new)"* ]]
+	[[ "$output" == *"events in server $GUILD2: 2 to create, 0 to edit, 0 to delete"* ]]
+	[[ "$output" == *"events in server $GUILD: 1 to create, 0 to edit, 0 to delete"* ]]
+	[ "$(discord_log | jq '[.[] | select(.method != "GET")] | length')" -eq 0 ]
+	[ "$(events_json | jq length)" -eq 0 ]
+
+	msync
+	[ "$status" -eq 0 ]
+	n=$(discord_log | jq length)
+	moodle_edit '(.activities[] | select(.event == 501) | .name) = "Lecture One"'
+	sed -i 's/^courses = MATH1$/courses = MATH1, PHYS2/' "$CFG"
+	run --separate-stderr "$MOODLECORD" -c "$CFG" sync --dry-run
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"event edit  $(moodle_time 1800)  MATH1  Lecture One  (changed in Moodle)"* ]]
+	[[ "$output" == *"event delete  $(moodle_time 3600)  PHYS2  Lab 1  (its route keeps its event in another server, or none)"* ]]
+	[[ "$output" == *"event create  $(moodle_time 3600)  PHYS2  Lab 1  (new)"* ]]
+	[[ "$output" == *"events in server $GUILD2: 1 to create, 1 to edit, 0 to delete"* ]]
+	[[ "$output" == *"events in server $GUILD: 0 to create, 0 to edit, 1 to delete"* ]]
+	[ "$(discord_log | jq "[.[$n:][] | select(.method != \"GET\")] | length")" -eq 0 ]
+	[ "$(events_in "$GUILD")" = "Lab 1" ]
+	[ "$(events_in "$GUILD2")" = "Lecture 1,Lecture 2" ]
+}
+
+@test "events: routes: check checks each server, the bot named once; a server the bot is not in is 78" {
+	discord_admin "event_add?n=7"
+	routes_events_config "events_max = 20"
+	run --separate-stderr "$MOODLECORD" -c "$CFG" check
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^bot: Moodle Events (333333333333333333)$' <<<"$output")" -eq 1 ]
+	[[ "$output" == *$'\n'"bot: in server \"Fake Server\" ($GUILD2), may make events"$'\n'* ]]
+	[[ "$output" == *$'\n'"events: 0 of 100 scheduled or active in server $GUILD2 (moodlecord keeps up to 20)"* ]]
+	[[ "$output" == *$'\n'"bot: in server \"Fake Server\" ($GUILD), may make events"$'\n'* ]]
+	[[ "$output" == *$'\n'"events: 7 of 100 scheduled or active in server $GUILD (moodlecord keeps up to 50)"* ]]
+	[[ "$output$stderr" != *"Sekr3t"* ]]
+	[ "$(discord_log | jq '[.[] | select(.method != "GET")] | length')" -eq 0 ]
+
+	sed -i "s/^guild_id = $GUILD2\$/guild_id = 999999999999999999/" "$CFG"
+	run --separate-stderr "$MOODLECORD" -c "$CFG" check
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 78 ]
+	[[ "$stderr" == *"999999999999999999"* ]]
 }

@@ -200,3 +200,42 @@ create() { bot POST "/guilds/$GUILD/scheduled-events" "$(event "$@")"; }
 	[ "$(jq .global "$T/b")" = true ]
 	[ "$(discord_stats | jq .ratelimited)" = 2 ]
 }
+
+# bats test_tags=fake-selftest
+@test "fake bot: several servers: each its own events, its own limit of 100, its own buckets" {
+	OTHER=555555555555555555
+	discord_admin "bot_perms?perms=$((1 << 44))&guild=$OTHER"
+	discord_admin "event_add?n=100"
+	run create 'Full' 3600 7200
+	[ "${lines[0]}" = 400 ]
+	[ "$(jq .code <<<"${lines[1]}")" = 30038 ]
+	# the other server is not full: its own 100
+	run bot POST "/guilds/$OTHER/scheduled-events" "$(event 'There' 3600 7200)"
+	[ "${lines[0]}" = 200 ]
+	[ "$(jq -r .guild_id <<<"${lines[1]}")" = "$OTHER" ]
+	there=$(jq -r .id <<<"${lines[1]}")
+	run bot GET "/guilds/$OTHER/scheduled-events"
+	[ "$(jq -r 'map(.name) | join(",")' <<<"${lines[1]}")" = There ]
+	run bot GET "/guilds/$GUILD/scheduled-events"
+	[ "$(jq length <<<"${lines[1]}")" -eq 100 ]
+	# an event is found in its own server only
+	run bot PATCH "/guilds/$GUILD/scheduled-events/$there" '{"name":"x"}'
+	[ "${lines[0]}" = 404 ]
+	[ "$(jq .code <<<"${lines[1]}")" = 10070 ]
+	run bot DELETE "/guilds/$GUILD/scheduled-events/$there"
+	[ "$(jq .code <<<"${lines[1]}")" = 10070 ]
+	# a body is checked the same in every server
+	run bot POST "/guilds/$OTHER/scheduled-events" "$(event 'Bad' 3600 7200 "https://x.example/$(printf 'a%.0s' {1..90})")"
+	[ "${lines[0]}" = 400 ]
+	[ "$(jq .code <<<"${lines[1]}")" = 50035 ]
+	# one route's bucket per server
+	discord_admin "bot_rate?limit=2&per=5"
+	bot GET "/guilds/$GUILD/scheduled-events" >/dev/null
+	bot GET "/guilds/$GUILD/scheduled-events" >/dev/null
+	run bot GET "/guilds/$GUILD/scheduled-events"
+	[ "${lines[0]}" = 429 ]
+	run bot GET "/guilds/$OTHER/scheduled-events"
+	[ "${lines[0]}" = 200 ]
+	run bot DELETE "/guilds/$OTHER/scheduled-events/$there"
+	[ "${lines[0]}" = 204 ]
+}

@@ -269,6 +269,153 @@ test_errors(void **state)
 		expect_error(f, cases[i].text, cases[i].suffix);
 }
 
+#define BOT1 "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gfake0.Bot-One_token0123456789abcdef"
+#define BOT2 "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gfake0.Bot-Two_token0123456789abcdef"
+#define G1 "111111111111111111"
+#define G2 "222222222222222222"
+#define G3 "333333333333333333"
+
+/* The scheduled-event keys in routes: inherited from [discord] like the
+ * others; events on with a bot token of the route's own, else as
+ * [discord] says; one server per guild for config_servers. */
+static void
+test_bot_keys(void **state)
+{
+	struct fx *f = *state;
+	struct config cfg;
+	struct err e;
+	struct config_server *sv;
+	struct route_config fb;
+	char *tok = xasprintf("%s/bot2", f->dir), *text, *red;
+	size_t n;
+
+	write_file(tok, 0600, BOT2 "\n");
+	text = xasprintf("[discord]\nwebhook_url = " HOOK1 "\nbot_token = " BOT1 "\n"
+	    "guild_id = " G1 "\nevents_max = 30\n"
+	    "[route a]\ncourses = RM101\nguild_id = " G2 "\nevents_max = 20\n"
+	    "[route b]\ncourses = NET210\nevents = no\n"
+	    "[route c]\ncourses = ART3\nbot_token_file = %s\nguild_id = " G3 "\n"
+	    "[route d]\ncourses = PHYS2\n", tok);
+	assert_int_equal(load(f, text, &cfg, &e), MC_OK);
+	free(text);
+	assert_true(cfg.routes[0].events);
+	assert_string_equal(cfg.routes[0].bot_token, BOT1);
+	assert_string_equal(cfg.routes[0].guild_id, G2);
+	assert_int_equal(cfg.routes[0].events_max, 20);
+	assert_false(cfg.routes[1].events);
+	assert_true(cfg.routes[2].events);
+	assert_string_equal(cfg.routes[2].bot_token, BOT2);
+	assert_string_equal(cfg.routes[2].guild_id, G3);
+	assert_int_equal(cfg.routes[2].events_max, 30);
+	assert_true(cfg.routes[3].events);
+	assert_string_equal(cfg.routes[3].guild_id, G1);
+	/* a's, c's, then [discord]'s (d shares it): three servers */
+	n = config_servers(&cfg, &sv);
+	assert_int_equal(n, 3);
+	assert_string_equal(sv[0].guild_id, G2);
+	assert_string_equal(sv[0].bot_token, BOT1);
+	assert_int_equal(sv[0].events_max, 20);
+	assert_string_equal(sv[1].guild_id, G3);
+	assert_string_equal(sv[1].bot_token, BOT2);
+	assert_string_equal(sv[2].guild_id, G1);
+	assert_int_equal(sv[2].events_max, 30);
+	assert_string_equal(sv[2].webhook_url, HOOK1);
+	free(sv);
+	assert_null(config_route_server(&cfg, &cfg.routes[1]));
+	assert_string_equal(config_route_server(&cfg,
+	    config_route_for(&cfg, 5, "OTHER", &fb)), G1);
+	/* both tokens are secrets, the one read from a file too */
+	red = secrets_redact(&cfg.secrets, "x " BOT1 " y " BOT2);
+	assert_null(strstr(red, "Bot-One"));
+	assert_null(strstr(red, "Bot-Two"));
+	free(red);
+	config_free(&cfg);
+
+	/* [discord] says no: a route follows unless it says yes or has a
+	 * token of its own; [discord] without a webhook is no server. */
+	text = xasprintf("[discord]\nbot_token = " BOT1 "\nguild_id = " G1 "\nevents = no\n"
+	    "[route a]\ncourses = RM101\nwebhook_url = " HOOK2 "\n"
+	    "[route b]\ncourses = NET210\nwebhook_url = " HOOK2 "\nevents = yes\n"
+	    "[route c]\ncourses = ART3\nwebhook_url = " HOOK3 "\nbot_token_file = %s\n"
+	    "guild_id = " G3 "\n", tok);
+	assert_int_equal(load(f, text, &cfg, &e), MC_OK);
+	free(text);
+	assert_false(cfg.routes[0].events);
+	assert_true(cfg.routes[1].events);
+	assert_true(cfg.routes[2].events);
+	n = config_servers(&cfg, &sv);
+	assert_int_equal(n, 2);
+	assert_string_equal(sv[0].guild_id, G1);
+	assert_string_equal(sv[0].webhook_url, HOOK2);
+	assert_string_equal(sv[1].guild_id, G3);
+	free(sv);
+	config_free(&cfg);
+
+	/* A route's token file others may read. */
+	chmod(tok, 0644);
+	text = xasprintf("[discord]\nwebhook_url = " HOOK1 "\n"
+	    "[route c]\ncourses = ART3\nbot_token_file = %s\nguild_id = " G3 "\n", tok);
+	assert_int_equal(load(f, text, &cfg, &e), MC_ERR_CONFIG);
+	assert_non_null(strstr(e.msg, ":5: [route c] bot_token_file: "));
+	assert_non_null(strstr(e.msg, "can be read by group or others"));
+	free(text);
+	free(tok);
+}
+
+/* Errors of the scheduled-event keys in routes, and the one bot and one
+ * events_max per server. */
+static void
+test_bot_errors(void **state)
+{
+	static const struct {
+		const char *text, *suffix;
+	} cases[] = {
+		{ "[discord]\nwebhook_url = " HOOK1 "\n[route a]\ncourses = X\nguild_id = 12\n",
+		  ":5: [route a] guild_id: '12' is not a Discord id (17 to 20 digits; in Discord: "
+		  "Developer Mode, then Copy Server ID)" },
+		{ "[discord]\nwebhook_url = " HOOK1 "\n[route a]\ncourses = X\nevents_max = 0\n",
+		  ":5: [route a] events_max: '0' is not a number (1-100)" },
+		{ "[discord]\nwebhook_url = " HOOK1 "\n[route a]\ncourses = X\nevents_max = 101\n",
+		  ":5: [route a] events_max: '101' is not a number (1-100)" },
+		{ "[discord]\nwebhook_url = " HOOK1 "\n[route a]\ncourses = X\nevents = maybe\n",
+		  ":5: [route a] events: 'maybe' is not yes or no" },
+		{ "[discord]\nwebhook_url = " HOOK1 "\n[route a]\ncourses = X\nevents = yes\n",
+		  ":5: [route a] events: scheduled events need a bot: set bot_token_file here or in "
+		  "[discord] (Discord Developer Portal: your application, Bot, Reset Token)" },
+		{ "[discord]\nwebhook_url = " HOOK1 "\n[route a]\ncourses = X\nbot_token = " BOT1 "\n"
+		  "bot_token_file = /nonexistent\nguild_id = " G1 "\n",
+		  ":6: [route a] bot_token_file: also given as bot_token; keep one of bot_token, "
+		  "bot_token_file" },
+		{ "[discord]\nwebhook_url = " HOOK1 "\n[route a]\ncourses = X\nbot_token = " BOT1 "\n",
+		  ":3: [route a] has scheduled events but no guild_id, and [discord] has none to "
+		  "lend; add guild_id (Discord: Developer Mode, then Copy Server ID) or events = no" },
+		{ "[discord]\nwebhook_url = " HOOK1 "\nbot_token = " BOT1 "\nguild_id = " G1 "\n"
+		  "[route a]\ncourses = X\nevents_max = 70\n",
+		  ": [route a] and [discord] keep events in server " G1 " with events_max 70 and 50; "
+		  "events_max counts the events of a whole server: give them the same" },
+		{ "[discord]\nwebhook_url = " HOOK1 "\nbot_token = " BOT1 "\nguild_id = " G1 "\n"
+		  "[route a]\ncourses = X\nguild_id = " G2 "\n"
+		  "[route b]\ncourses = Y\nguild_id = " G2 "\nbot_token = " BOT2 "\n",
+		  ": [route a] and [route b] keep events in server " G2 " with two bot tokens; one "
+		  "bot per server: give them the same bot_token_file" },
+	};
+	struct fx *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		expect_error(f, cases[i].text, cases[i].suffix);
+	/* The same server with the same bot and events_max: fine. */
+	{
+		struct config cfg;
+		struct err e;
+
+		assert_int_equal(load(f, "[discord]\nwebhook_url = " HOOK1 "\nbot_token = " BOT1 "\n"
+		    "guild_id = " G1 "\nevents_max = 70\n[route a]\ncourses = X\n[route b]\n"
+		    "courses = Y\nevents_max = 70\nbot_token = " BOT1 "\n", &cfg, &e), MC_OK);
+		config_free(&cfg);
+	}
+}
+
 int
 main(void)
 {
@@ -277,6 +424,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_webhook_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bot_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bot_errors, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

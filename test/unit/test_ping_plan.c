@@ -176,6 +176,41 @@ test_route_gone(void **state)
 	record_list_free(&l);
 }
 
+/* A record kept only for its scheduled event (its conference gone from
+ * Moodle, its message deleted, hash MESSAGE_GONE_HASH) gets no reminder,
+ * neither before nor after its start; the same record not gone does. */
+static void
+test_gone_record(void **state)
+{
+	struct record_list l = one(S, 0, PING_NONE, 0);
+	const struct remind_offsets *offs[1] = { &five };
+	struct ping_plan p;
+	int64_t now;
+
+	(void)state;
+	memcpy(l.v[0].msg.sevent_id, "1200000000000000001", 20);
+	ping_plan_make(&l, offs, S - 60, MMIN, &p);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(code_of(&p, 0), PING);
+	ping_plan_free(&p);
+	memcpy(l.v[0].msg.hash, MESSAGE_GONE_HASH, sizeof MESSAGE_GONE_HASH);
+	for (now = S - LEAD - 60; now <= S + MMIN * 60 + 60; now += 30) {
+		ping_plan_make(&l, offs, now, MMIN, &p);
+		assert_int_equal(p.n, 0);
+		ping_plan_free(&p);
+	}
+	/* one whose reminder was posted before it went: no delete either
+	 * (sync deletes that reminder with the conference's message) */
+	l.v[0].msg.ping = PING_SENT;
+	memcpy(l.v[0].msg.ping_id, "1100000000000000001", 20);
+	l.v[0].msg.ping_offset = PMIN;
+	l.v[0].msg.ping_sent_at = S - LEAD;
+	ping_plan_make(&l, offs, S + MMIN * 60 + 60, MMIN, &p);
+	assert_int_equal(p.n, 0);
+	ping_plan_free(&p);
+	record_list_free(&l);
+}
+
 static void
 test_many(void **state)
 {
@@ -374,6 +409,7 @@ main(void)
 		cmocka_unit_test(test_claims),
 		cmocka_unit_test(test_delete_when_over),
 		cmocka_unit_test(test_route_gone),
+		cmocka_unit_test(test_gone_record),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_moved),
 		cmocka_unit_test(test_several),
