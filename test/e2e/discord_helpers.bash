@@ -33,3 +33,26 @@ discord_wait_held() {
 	done
 	return 1
 }
+
+# crash_run MODE K: a sync (of $CFG) whose K-th Discord call fails as MODE
+# says: drop (the call is made, its answer lost), hold-before / hold-after
+# (the run is killed with SIGKILL while the fake holds the call, before or
+# after the fake has acted on it).
+crash_run() {
+	local pid
+	case $1 in
+	drop)
+		discord_admin "drop?next=$2"
+		"$MOODLECORD" -c "$CFG" -q sync || true
+		;;
+	hold-*)
+		discord_admin "hold?next=$2&stage=${1#hold-}"
+		"$MOODLECORD" -c "$CFG" -q sync &
+		pid=$!
+		discord_wait_held
+		kill -KILL "$pid"
+		wait "$pid" || true
+		discord_admin release
+		;;
+	esac
+}

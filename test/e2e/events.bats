@@ -276,21 +276,7 @@ crash_reset() {
 		for k in $(seq 1 "$total"); do
 			echo "# $mode at call $k"
 			crash_reset
-			case $mode in
-			drop)
-				discord_admin "drop?next=$k"
-				"$MOODLECORD" -c "$CFG" -q sync || true
-				;;
-			hold-*)
-				discord_admin "hold?next=$k&stage=${mode#hold-}"
-				"$MOODLECORD" -c "$CFG" -q sync &
-				pid=$!
-				discord_wait_held
-				kill -KILL "$pid"
-				wait "$pid" || true
-				discord_admin release
-				;;
-			esac
+			crash_run "$mode" "$k"
 			msync
 			[ "$status" -eq 0 ]
 			diff -u <(expected) <(events)
@@ -402,21 +388,7 @@ change_scenario() {
 		for k in $(seq 1 "$total"); do
 			echo "# $mode at call $k of $total"
 			change_scenario
-			case $mode in
-			drop)
-				discord_admin "drop?next=$k"
-				"$MOODLECORD" -c "$CFG" -q sync || true
-				;;
-			hold-*)
-				discord_admin "hold?next=$k&stage=${mode#hold-}"
-				"$MOODLECORD" -c "$CFG" -q sync &
-				pid=$!
-				discord_wait_held
-				kill -KILL "$pid"
-				wait "$pid" || true
-				discord_admin release
-				;;
-			esac
+			crash_run "$mode" "$k"
 			msync
 			[ "$status" -eq 0 ]
 			diff -u <(expected) <(events)

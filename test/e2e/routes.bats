@@ -198,25 +198,6 @@ crash_reset() {
 	moodle_edit '(.activities[] | select(.event == 506) | .start) = -6000'
 }
 
-crash_run() {
-	local pid
-	case $1 in
-	drop)
-		discord_admin "drop?next=$2"
-		"$MOODLECORD" -c "$CFG" -q sync || true
-		;;
-	hold-*)
-		discord_admin "hold?next=$2&stage=${1#hold-}"
-		"$MOODLECORD" -c "$CFG" -q sync &
-		pid=$!
-		discord_wait_held
-		kill -KILL "$pid"
-		wait "$pid" || true
-		discord_admin release
-		;;
-	esac
-}
-
 @test "routes: crash at every call of a sync that moves, edits and deletes across two routes: the next run converges" {
 	crash_reset
 	# every call, look-ups included: a crash may come at any

@@ -232,25 +232,6 @@ crash_reset() {
 	rm -rf "$T/state"
 }
 
-crash_run() {
-	local pid
-	case $1 in
-	drop)
-		discord_admin "drop?next=$2"
-		"$MOODLECORD" -c "$CFG" -q sync || true
-		;;
-	hold-*)
-		discord_admin "hold?next=$2&stage=${1#hold-}"
-		"$MOODLECORD" -c "$CFG" -q sync &
-		pid=$!
-		discord_wait_held
-		kill -KILL "$pid"
-		wait "$pid" || true
-		discord_admin release
-		;;
-	esac
-}
-
 @test "routes side by side: crash at every call of a first sync across three routes: the next run converges, one duplicate per route at most" {
 	discord_start 1000/1
 	msync

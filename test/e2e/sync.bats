@@ -663,26 +663,6 @@ crash_reset() {
 	cp "$FIXTURES/fake-moodle/sync.json" "$T/moodle.json.new" && mv "$T/moodle.json.new" "$T/moodle.json"
 }
 
-# crash_run MODE K: a sync whose K-th Discord call fails as MODE says.
-crash_run() {
-	local pid
-	case $1 in
-	drop)
-		discord_admin "drop?next=$2"
-		"$MOODLECORD" -c "$CFG" -q sync || true
-		;;
-	hold-*)
-		discord_admin "hold?next=$2&stage=${1#hold-}"
-		"$MOODLECORD" -c "$CFG" -q sync &
-		pid=$!
-		discord_wait_held
-		kill -KILL "$pid"
-		wait "$pid" || true
-		discord_admin release
-		;;
-	esac
-}
-
 # After the crash, one sync without faults: each conference once, at most
 # one duplicate (a post whose answer was lost); a further sync: no call.
 crash_check() {
