@@ -4,8 +4,6 @@
  * run into, 429s waited out, and a create never sent twice when it may
  * have arrived. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,166 +13,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "bot.h"
 #include "http.h"
+#include "loopback.h"
 
 #define TOKEN "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.Secret-Bot_Token0123456789abcdefgh"
 #define GUILD "222222222222222222"
 #define RL "X-RateLimit-Limit: 5\r\nX-RateLimit-Remaining: 4\r\nX-RateLimit-Reset-After: 1\r\n" \
 	"X-RateLimit-Bucket: abc\r\nConnection: close\r\n"
 #define DROP ""   /* an answer that closes the connection instead */
-
-static pid_t server_pid;
-static char logpath[] = "/tmp/mc_bot_calls.XXXXXX";
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-/* Read one request from fd and log "METHOD PATH" and whether it carried
- * the bot's Authorization header; 0 at EOF. */
-static int
-take_request(int fd, FILE *log)
-{
-	char req[65536], method[16], path[512], *end, *cl;
-	size_t have = 0, hlen, blen = 0;
-	ssize_t r;
-	int auth;
-
-	while ((end = memmem(req, have, "\r\n\r\n", 4)) == NULL) {
-		r = read(fd, req + have, sizeof req - have - 1);
-		if (r <= 0)
-			return 0;
-		have += (size_t)r;
-	}
-	req[have] = '\0';
-	hlen = (size_t)(end - req) + 4;
-	cl = strcasestr(req, "\r\ncontent-length:");
-	if (cl && cl < end)
-		blen = strtoul(cl + 17, NULL, 10);
-	while (have < hlen + blen && have < sizeof req - 1) {
-		r = read(fd, req + have, sizeof req - have - 1);
-		if (r <= 0)
-			return 0;
-		have += (size_t)r;
-	}
-	if (sscanf(req, "%15s %511s", method, path) != 2)
-		return 0;
-	auth = strcasestr(req, "\r\nAuthorization: Bot " TOKEN "\r\n") != NULL;
-	fprintf(log, "%s %s%s\n", method, path, auth ? "" : " (no bot auth)");
-	fflush(log);
-	return 1;
-}
-
-/* Serve the answers in order on port (127.0.0.1), one connection each,
- * starting to listen after delay_ms; DROP closes without an answer. */
-static void
-serve(int port, int delay_ms, const char *const *answers, size_t n)
-{
-	struct sockaddr_in a = { 0 };
-	int lfd, one = 1, fd;
-	FILE *log;
-	size_t i;
-
-	fflush(stdout);
-	fflush(stderr);
-	server_pid = fork();
-	assert_true(server_pid >= 0);
-	if (server_pid != 0)
-		return;
-	signal(SIGPIPE, SIG_IGN);
-	log = fopen(logpath, "a");
-	if (log == NULL)
-		_exit(1);
-	usleep((useconds_t)delay_ms * 1000);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)port);
-	if (bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 8) != 0)
-		_exit(1);
-	for (i = 0; i < n; i++) {
-		fd = accept(lfd, NULL, NULL);
-		if (fd < 0)
-			_exit(1);
-		if (take_request(fd, log))
-			write_all(fd, answers[i], strlen(answers[i]));
-		close(fd);
-	}
-	close(lfd);
-	pause();
-	_exit(0);
-}
-
-static void
-server_stop(void)
-{
-	if (server_pid > 0) {
-		kill(server_pid, SIGKILL);
-		waitpid(server_pid, NULL, 0);
-	}
-	server_pid = 0;
-}
-
-static int
-free_port(void)
-{
-	struct sockaddr_in a = { 0 };
-	socklen_t alen = sizeof a;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
-/* The requests the server got, "METHOD PATH|...". */
-static char *
-requests(void)
-{
-	FILE *f = fopen(logpath, "r");
-	struct buf b = { 0 };
-	char line[700];
-
-	buf_adds(&b, "");
-	if (f == NULL)
-		return buf_take(&b);
-	while (fgets(line, sizeof line, f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		buf_addf(&b, "%s%s", b.len ? "|" : "", line);
-	}
-	fclose(f);
-	return buf_take(&b);
-}
+#define AUTH "\r\nAuthorization: Bot " TOKEN "\r\n"
 
 static char *
 json_answer(const char *status, const char *headers, const char *body)
@@ -195,35 +47,10 @@ client(int port, int64_t deadline)
 	return b;
 }
 
-static int
-setup(void **state)
-{
-	struct err e = { 0 };
-	int fd;
-
-	(void)state;
-	memcpy(logpath + strlen(logpath) - 6, "XXXXXX", 6);
-	fd = mkstemp(logpath);
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(http_global_init(&e), MC_OK);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	server_stop();
-	unlink(logpath);
-	http_global_cleanup();
-	return 0;
-}
-
 static void
 expect_requests(const char *want)
 {
-	char *got = requests();
+	char *got = lb_requests(NULL);
 
 	assert_string_equal(got, want);
 	free(got);
@@ -253,14 +80,14 @@ test_me(void **state)
 {
 	char *ok = json_answer("200 OK", RL, "{\"id\":\"333\",\"username\":\"Moodle Events\",\"bot\":true}");
 	const char *answers[] = { ok };
-	int port = free_port();
+	int port, lfd = lb_bind(&port);
 	struct err e = { 0 };
 	char *base = xasprintf("http://127.0.0.1:%d/api/v10/", port), *name, *id;
 	struct bot *b = bot_new(base, "Bot " TOKEN, 2, 2, 0, &e);
 
 	(void)state;
 	assert_non_null(b);
-	serve(port, 0, answers, 1);
+	lb_serve(lfd, 0, answers, 1, AUTH);
 	usleep(100000);
 	assert_int_equal(bot_me(b, &name, &id, &e), MC_OK);
 	assert_string_equal(name, "Moodle Events");
@@ -279,13 +106,13 @@ test_401(void **state)
 {
 	char *no = json_answer("401 Unauthorized", RL, "{\"message\": \"401: Unauthorized\", \"code\": 0}");
 	const char *answers[] = { no };
-	int port = free_port();
+	int port, lfd = lb_bind(&port);
 	struct bot *b = client(port, 0);
 	struct err e = { 0 };
 	char *name, *id;
 
 	(void)state;
-	serve(port, 0, answers, 1);
+	lb_serve(lfd, 0, answers, 1, AUTH);
 	usleep(100000);
 	assert_int_equal(bot_me(b, &name, &id, &e), MC_ERR_CONFIG);
 	assert_non_null(strstr(e.msg, "refused the bot token"));
@@ -312,7 +139,7 @@ test_refusals(void **state)
 	    "\"errors\": {\"entity_metadata\": {\"location\": {\"_errors\": [{\"code\": \"BASE_TYPE_MAX_LENGTH\", "
 	    "\"message\": \"Must be 100 or fewer in length.\"}]}}}}");
 	const char *answers[] = { forbidden, forbidden, guild, gone, gone, full, invalid };
-	int port = free_port();
+	int port, lfd = lb_bind(&port);
 	struct bot *b = client(port, 0);
 	struct err e = { 0 };
 	struct bot_event *evs;
@@ -320,7 +147,7 @@ test_refusals(void **state)
 	char id[32];
 
 	(void)state;
-	serve(port, 0, answers, 7);
+	lb_serve(lfd, 0, answers, 7, AUTH);
 	usleep(100000);
 	assert_int_equal(bot_event_create(b, GUILD, "{}", id, &e), MC_ERR_CONFIG);
 	assert_non_null(strstr(e.msg, "lacks the Create Events permission"));
@@ -359,14 +186,14 @@ test_create_once_edit_retried(void **state)
 	char *bad = xasprintf("HTTP/1.1 502 Bad Gateway\r\n" RL "Content-Length: 0\r\n\r\n");
 	char *ok = json_answer("200 OK", RL, "{\"id\":\"77\",\"status\":1}");
 	const char *answers[] = { DROP, bad, ok };
-	int port = free_port();
+	int port, lfd = lb_bind(&port);
 	struct bot *b = client(port, 0);
 	struct err e = { 0 };
 	char id[32];
 	int status = 0;
 
 	(void)state;
-	serve(port, 0, answers, 3);
+	lb_serve(lfd, 0, answers, 3, AUTH);
 	usleep(100000);
 	assert_int_equal(bot_event_create(b, GUILD, "{}", id, &e), MC_ERR_TEMP);
 	assert_non_null(strstr(e.msg, "may or may not have been made"));
@@ -387,13 +214,13 @@ test_create_retried_when_nothing_connected(void **state)
 {
 	char *ok = json_answer("200 OK", RL, "{\"id\":\"78\"}");
 	const char *answers[] = { ok };
-	int port = free_port();
+	int port, lfd = lb_bind(&port);
 	struct bot *b = client(port, 0);
 	struct err e = { 0 };
 	char id[32];
 
 	(void)state;
-	serve(port, 250, answers, 1);
+	lb_serve(lfd, 250, answers, 1, AUTH);
 	assert_int_equal(bot_event_create(b, GUILD, "{}", id, &e), MC_OK);
 	assert_string_equal(id, "78");
 	expect_requests("POST /api/v10/guilds/" GUILD "/scheduled-events");
@@ -410,23 +237,23 @@ test_bucket_paced(void **state)
 	    "X-RateLimit-Reset-After: 0.6\r\nX-RateLimit-Bucket: ev\r\nConnection: close\r\n", "{\"id\":\"1\"}");
 	char *me = json_answer("200 OK", RL, "{\"id\":\"333\",\"username\":\"b\"}");
 	const char *answers[] = { empty, me, empty };
-	int port = free_port();
+	int port, lfd = lb_bind(&port);
 	struct bot *b = client(port, 0);
 	struct err e = { 0 };
 	char *name, *id;
 	int64_t t0, t1;
 
 	(void)state;
-	serve(port, 0, answers, 3);
+	lb_serve(lfd, 0, answers, 3, AUTH);
 	usleep(100000);
-	t0 = now_ms();
+	t0 = lb_now_ms();
 	assert_int_equal(bot_event_edit(b, GUILD, "1", "{}", NULL, &e), MC_OK);
 	assert_int_equal(bot_me(b, &name, &id, &e), MC_OK);
-	t1 = now_ms();
+	t1 = lb_now_ms();
 	assert_true(t1 - t0 < 500);
 	/* Another event, the same route: waits out the bucket. */
 	assert_int_equal(bot_event_edit(b, GUILD, "2", "{}", NULL, &e), MC_OK);
-	assert_true(now_ms() - t0 >= 600);
+	assert_true(lb_now_ms() - t0 >= 600);
 	assert_int_equal(bot_ratelimited(b), 0);
 	free(name);
 	free(id);
@@ -451,30 +278,30 @@ test_429s(void **state)
 	char *ban = xasprintf("HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\n"
 	    "Connection: close\r\nContent-Length: 16\r\n\r\nerror code: 1015");
 	const char *answers[] = { global, ok, route, ok, ban };
-	int port = free_port();
+	int port, lfd = lb_bind(&port);
 	struct bot *b = client(port, 0);
 	struct err e = { 0 };
 	char *name, *id;
 	int64_t t0;
 
 	(void)state;
-	serve(port, 0, answers, 5);
+	lb_serve(lfd, 0, answers, 5, AUTH);
 	usleep(100000);
-	t0 = now_ms();
+	t0 = lb_now_ms();
 	assert_int_equal(bot_me(b, &name, &id, &e), MC_OK);
-	assert_true(now_ms() - t0 >= 400);
+	assert_true(lb_now_ms() - t0 >= 400);
 	free(name);
 	free(id);
-	t0 = now_ms();
+	t0 = lb_now_ms();
 	assert_int_equal(bot_me(b, &name, &id, &e), MC_OK);
-	assert_true(now_ms() - t0 >= 300);
+	assert_true(lb_now_ms() - t0 >= 300);
 	free(name);
 	free(id);
 	assert_int_equal(bot_ratelimited(b), 2);
-	t0 = now_ms();
+	t0 = lb_now_ms();
 	assert_int_equal(bot_me(b, &name, &id, &e), MC_ERR_TEMP);
 	assert_non_null(strstr(e.msg, "blocked this address"));
-	assert_true(now_ms() - t0 < 300);
+	assert_true(lb_now_ms() - t0 < 300);
 	expect_requests("GET /api/v10/users/@me|GET /api/v10/users/@me|GET /api/v10/users/@me|"
 	    "GET /api/v10/users/@me|GET /api/v10/users/@me");
 	free(global);
@@ -493,7 +320,7 @@ test_global_paced(void **state)
 	    "X-RateLimit-Reset-After: 10\r\nX-RateLimit-Bucket: me\r\nConnection: close\r\n",
 	    "{\"id\":\"333\",\"username\":\"b\"}");
 	const char *answers[52];
-	int port = free_port(), i;
+	int port, i, lfd = lb_bind(&port);
 	struct bot *b = client(port, 0);
 	struct err e = { 0 };
 	char *name, *id;
@@ -502,20 +329,20 @@ test_global_paced(void **state)
 	(void)state;
 	for (i = 0; i < 52; i++)
 		answers[i] = ok;
-	serve(port, 0, answers, 52);
+	lb_serve(lfd, 0, answers, 52, AUTH);
 	usleep(100000);
 	for (i = 0; i < 52; i++) {
 		assert_int_equal(bot_me(b, &name, &id, &e), MC_OK);
 		if (i == 0)
-			t0 = now_ms();
+			t0 = lb_now_ms();
 		if (i == 49)
-			t50 = now_ms();
+			t50 = lb_now_ms();
 		free(name);
 		free(id);
 	}
 	/* The first 50 go at once; the 51st and 52nd wait for the second. */
 	assert_true(t50 - t0 < 900);
-	assert_true(now_ms() - t0 >= 1000);
+	assert_true(lb_now_ms() - t0 >= 1000);
 	free(ok);
 	bot_free(b);
 }
@@ -528,7 +355,7 @@ test_guild_pages(void **state)
 	struct buf page = { 0 };
 	char *p1, *p2;
 	const char *answers[2];
-	int port = free_port(), i;
+	int port, i, lfd = lb_bind(&port);
 	struct bot *b = client(port, 0);
 	struct err e = { 0 };
 	uint64_t perms;
@@ -544,7 +371,7 @@ test_guild_pages(void **state)
 	    "\"permissions\":\"17592186045440\"}]");
 	answers[0] = p1;
 	answers[1] = p2;
-	serve(port, 0, answers, 2);
+	lb_serve(lfd, 0, answers, 2, AUTH);
 	usleep(100000);
 	assert_int_equal(bot_guild(b, GUILD, &perms, &name, &e), MC_OK);
 	assert_string_equal(name, "Course Server");
@@ -595,15 +422,15 @@ main(void)
 		cmocka_unit_test(test_new_refuses),
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_api_for),
-		cmocka_unit_test_setup_teardown(test_me, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_401, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_once_edit_retried, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_retried_when_nothing_connected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bucket_paced, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_429s, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_global_paced, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_guild_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_me, lb_setup, lb_teardown),
+		cmocka_unit_test_setup_teardown(test_401, lb_setup, lb_teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, lb_setup, lb_teardown),
+		cmocka_unit_test_setup_teardown(test_create_once_edit_retried, lb_setup, lb_teardown),
+		cmocka_unit_test_setup_teardown(test_create_retried_when_nothing_connected, lb_setup, lb_teardown),
+		cmocka_unit_test_setup_teardown(test_bucket_paced, lb_setup, lb_teardown),
+		cmocka_unit_test_setup_teardown(test_429s, lb_setup, lb_teardown),
+		cmocka_unit_test_setup_teardown(test_global_paced, lb_setup, lb_teardown),
+		cmocka_unit_test_setup_teardown(test_guild_pages, lb_setup, lb_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
