@@ -18,6 +18,7 @@ struct store {
 	int schema;
 	int64_t schema_found;  /* the version the file records, 0 = none read */
 	int faulted;        /* LMDB faulted in it: never used again        */
+	unsigned commits;   /* write transactions since the map was given back */
 };
 
 /* What a transaction step returns beyond LMDB's codes (which are >= 0 or

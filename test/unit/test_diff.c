@@ -253,6 +253,36 @@ find_want(const struct tcase *tc, int64_t id)
 	return NULL;
 }
 
+/* The stored record of id in prev, or NULL. */
+static const struct record *
+stored_of(const struct record_list *prev, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; prev != NULL && i < prev->n; i++)
+		if (prev->v[i].ev.id == id)
+			return &prev->v[i];
+	return NULL;
+}
+
+/* What step i of plan stores, with its reason, as apply makes them from
+ * the snapshot prev (nothing applied yet). */
+struct view {
+	struct diff_step s;
+	struct record rec;
+	char reason[96];
+};
+
+static void
+view_of(const struct diff_plan *plan, size_t i, const struct record_list *prev, struct view *v)
+{
+	const struct record *p = stored_of(prev, plan->v[i].id);
+
+	v->s = plan->v[i];
+	diff_step_record(plan, &plan->v[i], p, &v->rec);
+	diff_step_reason(plan, &plan->v[i], p, v->reason, sizeof v->reason);
+}
+
 static void
 run_case(const struct tcase *tc)
 {
@@ -291,22 +321,29 @@ run_case(const struct tcase *tc)
 	diff_compute(want, nw, &prev, NOW, &set, &plan);
 
 	if (plan.n != nx) {
-		for (i = 0; i < plan.n; i++)
+		for (i = 0; i < plan.n; i++) {
+			struct view v;
+
+			view_of(&plan, i, &prev, &v);
 			print_message("  got %s %lld (%s)\n", diff_op_name(plan.v[i].op),
-			    (long long)plan.v[i].rec.ev.id, plan.v[i].reason);
+			    (long long)plan.v[i].id, v.reason);
+			event_free(&v.rec.ev);
+		}
 		fail_msg("%s: %zu steps, expected %zu", tc->what, plan.n, nx);
 	}
 	for (i = 0; i < nx; i++) {
-		const struct diff_step *st = &plan.v[i];
+		struct view v, *st = &v;
 		const struct x_row *x = &tc->x[i];
 		const struct p_row *p = find_prev(tc, x->id);
 		const struct w_row *w = find_want(tc, x->id);
 
-		if (st->op != x->op || st->rec.ev.id != x->id || strcmp(st->reason, x->reason) != 0)
+		view_of(&plan, i, &prev, &v);
+		if (st->s.op != x->op || st->s.id != x->id || st->rec.ev.id != x->id ||
+		    strcmp(st->reason, x->reason) != 0)
 			fail_msg("%s: step %zu is %s %lld (%s), expected %s %lld (%s)", tc->what, i,
-			    diff_op_name(st->op), (long long)st->rec.ev.id, st->reason,
+			    diff_op_name(st->s.op), (long long)st->s.id, st->reason,
 			    diff_op_name(x->op), (long long)x->id, x->reason);
-		switch (st->op) {
+		switch ((enum diff_op)st->s.op) {
 		case DIFF_CREATE:
 			nc++;
 			assert_non_null(w);
@@ -353,6 +390,7 @@ run_case(const struct tcase *tc)
 			assert_string_equal(st->rec.msg.ping_id, "");
 			assert_true(st->rec.msg.ping != PING_SENT);
 		}
+		event_free(&v.rec.ev);
 	}
 	assert_int_equal(plan.ncreate, nc);
 	assert_int_equal(plan.nedit, ne);
@@ -396,12 +434,11 @@ test_converges(void **state)
 		diff_compute(want, 3, &prev, NOW, &set, &plan);
 		if (k == 0) {
 			assert_int_equal(plan.ncreate, 3);
-			assert_int_equal(plan.v[0].rec.ev.id, 3);  /* earliest start first */
+			assert_int_equal(plan.v[0].id, 3);  /* earliest start first */
 			for (i = 0; i < plan.n; i++) {
 				struct record r = { 0 };
 
-				event_copy(&r.ev, &plan.v[i].rec.ev);
-				r.msg = plan.v[i].rec.msg;
+				diff_step_record(&plan, &plan.v[i], NULL, &r);
 				snprintf(r.msg.msg_id, sizeof r.msg.msg_id, "9%zu", i);
 				record_list_push(&prev, &r);
 			}
@@ -416,8 +453,12 @@ test_converges(void **state)
 	assert_int_equal(plan.n, 3);
 	assert_int_equal(plan.ndelete, 0);
 	for (i = 0; i < plan.n; i++) {
+		struct view v;
+
+		view_of(&plan, i, &prev, &v);
 		assert_int_equal(plan.v[i].op, DIFF_KEEP);
-		assert_int_equal(plan.v[i].rec.ev.missing, 1);
+		assert_int_equal(v.rec.ev.missing, 1);
+		event_free(&v.rec.ev);
 	}
 	for (i = 0; i < prev.n; i++)
 		prev.v[i].ev.missing = 1;
