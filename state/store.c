@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -620,17 +621,41 @@ abort_txn:
 
 /* The pages of the map a process read stay counted in its memory (they
  * are the file's, in the page cache, but mapped): a walk over 100,000
- * conferences would count the whole file.  Dropping the mapping of them
- * loses nothing (the map is shared, the file holds every byte); LMDB
- * reads them again from the page cache when it needs them. */
+ * conferences, or thousands of commits (each reads a few pages, freshly
+ * written ones at new places), would count the whole file.  Dropping the
+ * mapping of them loses nothing (the map is shared, the file holds every
+ * byte); LMDB reads them again from the page cache when it needs them.
+ * LMDB does not tell where its map is (mdb_env_info gives an address only
+ * for a fixed map), so the mappings of the file are found in
+ * /proc/self/maps by its device and inode; without /proc, nothing is
+ * given back. */
 static void
 map_release(struct store *s)
 {
-	MDB_envinfo info;
+	struct stat sb;
+	char line[512];
+	FILE *f;
+	int fd;
 
 	s->commits = 0;
-	if (mdb_env_info(s->env, &info) == 0 && info.me_mapaddr != NULL)
-		(void)madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
+	if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &sb) != 0)
+		return;
+	f = fopen("/proc/self/maps", "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL) {
+		unsigned long lo, hi, off, ino;
+		unsigned maj, min;
+		char perms[8];
+
+		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &lo, &hi, perms, &off, &maj, &min,
+		    &ino) != 7)
+			continue;
+		if (ino == (unsigned long)sb.st_ino && makedev(maj, min) == sb.st_dev && hi > lo &&
+		    perms[3] == 's')
+			(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	}
+	fclose(f);
 }
 
 /* Records a walk reads between two map_release. */
