@@ -66,7 +66,9 @@ client_of(struct run *r, const char *name, const struct route_config **route, st
 
 	if (route != NULL)
 		*route = rc;
-	r->last_route = name;
+	/* the config's name, which outlives name (a step's record, made for
+	 * the call); a route not in the config never stops (stop_route) */
+	r->last_route = rc != NULL && rc != &fallback ? rc->name : "";
 	if (rc == NULL || slot < 0) {
 		err_set(e, MC_ERR_NOTFOUND, "route %s is not in the config", *name ? name : "[discord]");
 		return NULL;
@@ -306,7 +308,11 @@ do_edit(struct run *r, struct diff_step *st, struct err *e)
 		return MC_OK;
 	if (rc != MC_OK)
 		return rc;
-	rc = edit_rec(r, &rec, reason, e);
+	/* its record gone since the plan (no message to edit): posted */
+	if (rec.msg.msg_id[0] == '\0')
+		rc = create_rec(r, &rec, reason, e);
+	else
+		rc = edit_rec(r, &rec, reason, e);
 	event_free(&rec.ev);
 	return rc;
 }
