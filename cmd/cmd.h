@@ -83,10 +83,10 @@ int sync_events_on(const struct config *cfg);
 struct record_list;
 struct diff_plan;
 /* sync --dry-run's events: the plan of each server for the records as
- * the message plan leaves prev, printed (out) as "event OP ..." lines and
+ * the message plan leaves those of st (NULL: no state yet), printed (out) as "event OP ..." lines and
  * a count per server.  Lists the servers' events (GET), changes nothing in
  * Discord.  Errors as sync_events. */
-enum mc_err sync_events_dry(struct ctx *c, const struct record_list *prev,
+enum mc_err sync_events_dry(struct ctx *c, struct store *st,
     const struct diff_plan *plan, int64_t now, int64_t deadline, struct err *e);
 
 /* The questions login asks (cmd/login.c), shared with init.  Each reads

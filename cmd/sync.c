@@ -39,6 +39,7 @@ struct run {
 	struct err stop;        /* why the first route stopped               */
 	size_t nstopped;
 	const char *last_route; /* the route of the latest call (client_of)  */
+	const struct diff_plan *plan; /* the wanted conferences its steps name */
 };
 
 /* The slot of route name in r->stopped: cfg.routes[i] is i, [discord] is
@@ -70,7 +71,9 @@ client_of(struct run *r, const char *name, const struct route_config **route, st
 
 	if (route != NULL)
 		*route = rc;
-	r->last_route = name;
+	/* the config's name, which outlives name (a step's record, made for
+	 * the call); a route not in the config never stops (stop_route) */
+	r->last_route = rc != NULL && rc != &fallback ? rc->name : "";
 	if (rc == NULL || slot < 0) {
 		err_set(e, MC_ERR_NOTFOUND, "route %s is not in the config", *name ? name : "[discord]");
 		return NULL;
@@ -142,12 +145,28 @@ fatal(enum mc_err rc)
 	return rc != MC_OK && rc != MC_ERR_DATA;
 }
 
-static int
-record_id_cmp(const void *a, const void *b)
+/* The record step st stores, made now from the record stored now
+ * (diff_step_record), and the step's reason when reason is not NULL.
+ * MC_ERR_NOTFOUND: a step of a stored conference no longer stored. */
+static enum mc_err
+step_record(struct run *r, const struct diff_step *st, struct record *rec, char *reason,
+    size_t n, struct err *e)
 {
-	const struct record *x = a, *y = b;
+	struct record cur = { 0 };
+	enum mc_err rc = MC_ERR_NOTFOUND;
 
-	return (x->ev.id > y->ev.id) - (x->ev.id < y->ev.id);
+	if (r->st != NULL)
+		rc = store_get(r->st, st->id, &cur, e);
+	if (rc != MC_OK && rc != MC_ERR_NOTFOUND)
+		return rc;
+	if (rc == MC_ERR_NOTFOUND && diff_step_want(r->plan, st) == NULL)
+		return err_set(e, MC_ERR_NOTFOUND, "conference %lld is not in the state",
+		    (long long)st->id);
+	diff_step_record(r->plan, st, rc == MC_OK ? &cur : NULL, rec);
+	if (reason != NULL)
+		diff_step_reason(r->plan, st, rc == MC_OK ? &cur : NULL, reason, n);
+	event_free(&cur.ev);
+	return MC_OK;
 }
 
 static const char *
@@ -216,54 +235,91 @@ post_new(struct run *r, struct discord *d, const struct route_config *route, str
 	return MC_OK;
 }
 
+/* Post rec through its route and record it. */
 static enum mc_err
-do_create(struct run *r, struct diff_step *st, struct err *e)
+create_rec(struct run *r, struct record *rec, const char *reason, struct err *e)
 {
 	const struct route_config *route;
-	struct discord *d = client_of(r, st->rec.msg.route, &route, e);
+	struct discord *d = client_of(r, rec->msg.route, &route, e);
 	enum mc_err rc;
 
 	if (d == NULL)
 		return e->kind;
-	rc = post_new(r, d, route, &st->rec, e);
+	rc = post_new(r, d, route, rec, e);
 	if (rc == MC_OK) {
 		r->created++;
-		report_done(r->c, "create", &st->rec.ev, st->reason);
+		report_done(r->c, "create", &rec->ev, reason);
 	}
 	return rc;
 }
 
 static enum mc_err
-do_edit(struct run *r, struct diff_step *st, struct err *e)
+do_create(struct run *r, struct diff_step *st, struct err *e)
+{
+	struct record rec;
+	char reason[96];
+	enum mc_err rc;
+
+	rc = step_record(r, st, &rec, reason, sizeof reason, e);
+	if (rc != MC_OK)
+		return rc;
+	rc = create_rec(r, &rec, reason, e);
+	event_free(&rec.ev);
+	return rc;
+}
+
+static enum mc_err
+edit_rec(struct run *r, struct record *rec, const char *reason, struct err *e)
 {
 	const struct route_config *route;
-	struct discord *d = client_of(r, st->rec.msg.route, &route, e);
+	struct discord *d = client_of(r, rec->msg.route, &route, e);
 	struct render_opts ro = opts_of(route);
 	char *body;
 	enum mc_err rc;
 
 	if (d == NULL)
 		return e->kind;
-	body = render_conference(&st->rec.ev, &ro);
-	rc = discord_edit_in(d, thread_of(&st->rec), st->rec.msg.msg_id, body, e);
+	body = render_conference(&rec->ev, &ro);
+	rc = discord_edit_in(d, thread_of(rec), rec->msg.msg_id, body, e);
 	free(body);
 	if (rc == MC_ERR_NOTFOUND) {
 		/* deleted by someone in Discord: post it anew */
-		rc = post_new(r, d, route, &st->rec, e);
+		rc = post_new(r, d, route, rec, e);
 		if (rc == MC_OK) {
 			r->created++;
-			report_done(r->c, "create", &st->rec.ev, "its message was deleted in Discord");
+			report_done(r->c, "create", &rec->ev, "its message was deleted in Discord");
 		}
 		return rc;
 	}
 	if (rc != MC_OK)
-		return err_prefix(e, "editing '%s': ", st->rec.ev.name);
-	rc = protocol_sync_put(r->st, &st->rec, e);
+		return err_prefix(e, "editing '%s': ", rec->ev.name);
+	rc = protocol_sync_put(r->st, rec, e);
 	if (rc != MC_OK)
 		return rc;
 	r->edited++;
-	report_done(r->c, "edit", &st->rec.ev, st->reason);
+	report_done(r->c, "edit", &rec->ev, reason);
 	return MC_OK;
+}
+
+static enum mc_err
+do_edit(struct run *r, struct diff_step *st, struct err *e)
+{
+	struct record rec;
+	char reason[96];
+	enum mc_err rc;
+
+	rc = step_record(r, st, &rec, reason, sizeof reason, e);
+	if (rc == MC_ERR_NOTFOUND)
+		return MC_OK;
+	if (rc != MC_OK)
+		return rc;
+	/* its record gone since the plan (no message to edit): posted */
+	if (rec.msg.msg_id[0] == '\0')
+		rc = create_rec(r, &rec, reason, e);
+	else
+		rc = edit_rec(r, &rec, reason, e);
+	event_free(&rec.ev);
+	return rc;
 }
 
 /* Take the conference message of cur away: deleted, or in a forum post
@@ -366,15 +422,18 @@ do_delete(struct run *r, struct diff_step *st, struct err *e)
 {
 	struct record cur = { 0 };
 	const struct route_config *route;
+	const struct diff_want *w = diff_step_want(r->plan, st);
 	struct discord *d;
+	char reason[96];
 	enum mc_err rc;
 
 	/* the stored record now: a ping run may have posted meanwhile */
-	rc = store_get(r->st, st->rec.ev.id, &cur, e);
+	rc = store_get(r->st, st->id, &cur, e);
 	if (rc == MC_ERR_NOTFOUND)
 		return MC_OK;
 	if (rc != MC_OK)
 		return rc;
+	diff_step_reason(r->plan, st, &cur, reason, sizeof reason);
 	d = client_of(r, cur.msg.route, &route, e);
 	if (d == NULL && e->kind == MC_ERR_NOTFOUND) {
 		warn(r->c, "sync: '%s' was posted through route %s, which is not in the config "
@@ -386,15 +445,15 @@ do_delete(struct run *r, struct diff_step *st, struct err *e)
 		rc = e->kind;
 		goto cur_free;
 	}
-	rc = delete_messages(r, d, route, &cur, strncmp(st->reason, "over", 4) == 0 ? "Ended" :
-	    "Cancelled", e);
+	rc = delete_messages(r, d, route, &cur, st->why == WHY_OVER ? "Ended" : "Cancelled", e);
 	if (rc != MC_OK)
 		goto cur_free;
 	rc = remove_record(r, cur.ev.id, cur.msg.ping_id, 0, e);
 	if (rc != MC_OK)
 		goto cur_free;
 	r->deleted++;
-	report_done(r->c, "delete", &st->rec.ev, st->reason);
+	/* shown with Moodle's data when it still has it */
+	report_done(r->c, "delete", w != NULL ? w->ev : &cur.ev, reason);
 cur_free:
 	event_free(&cur.ev);
 	return rc;
@@ -407,16 +466,22 @@ cur_free:
 static enum mc_err
 do_move(struct run *r, struct diff_step *st, struct err *e)
 {
-	struct record cur = { 0 };
+	struct record cur = { 0 }, rec;
 	const struct route_config *route;
+	const struct diff_want *w = diff_step_want(r->plan, st);
 	struct discord *d;
+	char reason[96];
 	enum mc_err rc;
 
-	rc = store_get(r->st, st->rec.ev.id, &cur, e);
-	if (rc == MC_ERR_NOTFOUND)
-		return MC_OK;
+	rc = store_get(r->st, st->id, &cur, e);
+	if (rc == MC_ERR_NOTFOUND || w == NULL || w->route == NULL) {
+		event_free(&cur.ev);
+		return rc == MC_ERR_NOTFOUND ? MC_OK : rc;
+	}
 	if (rc != MC_OK)
 		return rc;
+	diff_step_record(r->plan, st, &cur, &rec);
+	diff_step_reason(r->plan, st, &cur, reason, sizeof reason);
 	d = client_of(r, cur.msg.route, &route, e);
 	if (d == NULL && e->kind == MC_ERR_NOTFOUND)
 		warn(r->c, "sync: '%s' was posted through route %s, which is not in the config "
@@ -427,23 +492,25 @@ do_move(struct run *r, struct diff_step *st, struct err *e)
 		rc = delete_messages(r, d, route, &cur, "Moved", e);
 	event_free(&cur.ev);
 	if (rc != MC_OK)
-		return rc;
+		goto rec_free;
 	/* the reminders went with the old messages: none stands now */
-	st->rec.msg.msg_id[0] = '\0';
-	st->rec.msg.ping_id[0] = '\0';
-	st->rec.msg.ping_old[0] = '\0';
-	st->rec.msg.thread_id[0] = '\0';
-	if (st->rec.msg.ping != PING_DONE)
-		st->rec.msg.ping = st->rec.msg.ping_offset != 0 ? PING_SENT : PING_NONE;
-	snprintf(st->rec.msg.route, sizeof st->rec.msg.route, "%s", st->to_route);
-	rc = store_put(r->st, &st->rec, e);
+	rec.msg.msg_id[0] = '\0';
+	rec.msg.ping_id[0] = '\0';
+	rec.msg.ping_old[0] = '\0';
+	rec.msg.thread_id[0] = '\0';
+	if (rec.msg.ping != PING_DONE)
+		rec.msg.ping = rec.msg.ping_offset != 0 ? PING_SENT : PING_NONE;
+	snprintf(rec.msg.route, sizeof rec.msg.route, "%s", w->route);
+	rc = store_put(r->st, &rec, e);
 	if (rc != MC_OK)
-		return rc;
-	rc = do_create(r, st, e);
+		goto rec_free;
+	rc = create_rec(r, &rec, reason, e);
 	if (rc == MC_OK) {
 		r->created--;
 		r->moved++;
 	}
+rec_free:
+	event_free(&rec.ev);
 	return rc;
 }
 
@@ -461,6 +528,27 @@ webhook_changed(const struct diff_settings *set, const char *name)
 	return 0;
 }
 
+/* Store the record of KEEP step st: whole when its route's webhook was
+ * changed (forgotten), else as sync writes a record ping may share. */
+static enum mc_err
+keep_step(struct run *r, const struct diff_step *st, int forgotten, struct err *e)
+{
+	struct record rec;
+	enum mc_err rc;
+
+	rc = step_record(r, st, &rec, NULL, 0, e);
+	if (rc == MC_ERR_NOTFOUND)
+		return MC_OK;
+	if (rc != MC_OK)
+		return rc;
+	if (forgotten)
+		rc = store_put(r->st, &rec, e);
+	else
+		rc = protocol_sync_put(r->st, &rec, e);
+	event_free(&rec.ev);
+	return rc;
+}
+
 /* The steps without a Discord call.  A new webhook's forgotten ids are
  * written whole (the old ping id goes too); otherwise a ping run's claim
  * made meanwhile is kept, and so is a record whose ping is being posted. */
@@ -473,14 +561,12 @@ apply_state_steps(struct run *r, struct diff_plan *p, const struct diff_settings
 
 	for (i = 0; i < p->n && rc == MC_OK; i++) {
 		struct diff_step *st = &p->v[i];
-		int forgotten = webhook_changed(set, st->rec.msg.route);
+		int forgotten = webhook_changed(set, st->route);
 
 		if (st->op == DIFF_FORGET)
-			rc = remove_record(r, st->rec.ev.id, "", forgotten, e);
-		else if (st->op == DIFF_KEEP && forgotten)
-			rc = store_put(r->st, &st->rec, e);
+			rc = remove_record(r, st->id, "", forgotten, e);
 		else if (st->op == DIFF_KEEP)
-			rc = protocol_sync_put(r->st, &st->rec, e);
+			rc = keep_step(r, st, forgotten, e);
 	}
 	return rc;
 }
@@ -489,7 +575,7 @@ apply_state_steps(struct run *r, struct diff_plan *p, const struct diff_settings
 static const char *
 route_of_step(const struct diff_step *st)
 {
-	return st->rec.msg.route;
+	return st->route;
 }
 
 /* A route's webhook refused the run (gone, wrong token, no permission):
@@ -603,7 +689,14 @@ apply_calls(struct run *r, struct diff_plan *p, struct err *e)
 		if (!is_call(st->op))
 			continue;
 		from = slot_of(r, route_of_step(st));
-		to = st->op == DIFF_MOVE ? slot_of(r, st->to_route) : -1;
+		to = -1;
+		if (st->op == DIFF_MOVE) {
+			/* the route it goes to now: the wanted conference's */
+			const struct diff_want *w = diff_step_want(p, st);
+
+			if (w != NULL && w->route != NULL)
+				to = slot_of(r, w->route);
+		}
 		lanes_add(l, from >= 0 ? (size_t)from : nslots, i, from, to);
 	}
 	a.lane = xcalloc(nslots + 1, sizeof *a.lane);
@@ -644,14 +737,71 @@ apply_calls(struct run *r, struct diff_plan *p, struct err *e)
 #define LOOK_MAX 10
 
 static int
-changed_now(const struct diff_plan *p, int64_t id)
+id_cmp(const void *a, const void *b)
 {
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The ids of the conferences a call of the plan changed, sorted. */
+static int64_t *
+called_ids(const struct diff_plan *p, size_t *n)
+{
+	int64_t *v = xmalloc((p->n ? p->n : 1) * sizeof *v);
 	size_t i;
 
+	*n = 0;
 	for (i = 0; i < p->n; i++)
-		if (p->v[i].rec.ev.id == id && is_call(p->v[i].op))
-			return 1;
+		if (is_call(p->v[i].op))
+			v[(*n)++] = p->v[i].id;
+	if (*n)
+		qsort(v, *n, sizeof *v, id_cmp);
+	return v;
+}
+
+/* The standing messages a round of look-ups takes, walked by id from
+ * where the last sync stopped: counted first (count), then the first
+ * ones after from picked (pick), wrapping round to the lowest ids. */
+struct look {
+	const int64_t *called;   /* sorted: changed this sync, not looked at */
+	size_t ncalled;
+	size_t n;                /* standing messages counted                */
+	int64_t after;           /* pick: only ids above this                */
+	int64_t *ids;            /* pick: the ones picked                    */
+	size_t nids, want;
+};
+
+static int
+standing(const struct look *l, int64_t id, const struct message *m)
+{
+	return m->msg_id[0] != '\0' &&
+	    bsearch(&id, l->called, l->ncalled, sizeof *l->called, id_cmp) == NULL;
+}
+
+static int
+look_count(void *arg, int64_t id, const struct message *m)
+{
+	struct look *l = arg;
+
+	if (standing(l, id, m))
+		l->n++;
 	return 0;
+}
+
+static int
+look_pick(void *arg, int64_t id, const struct message *m)
+{
+	struct look *l = arg;
+	size_t i;
+
+	if (id <= l->after || !standing(l, id, m))
+		return 0;
+	for (i = 0; i < l->nids; i++)
+		if (l->ids[i] == id)
+			return 1;  /* wrapped round to the first picked */
+	l->ids[l->nids++] = id;
+	return l->nids == l->want;
 }
 
 /* Look up message of rec through its route; post it anew when it is
@@ -681,38 +831,38 @@ look_one(struct run *r, struct record *rec, struct err *e)
 static enum mc_err
 look_standing(struct run *r, const struct diff_plan *p, struct err *e)
 {
-	struct record_list all = { 0 };
-	size_t i, n = 0, start = 0, k, want;
+	struct look l = { 0 };
+	size_t k;
 	int64_t from = 0, last = 0;
 	enum mc_err rc;
 
-	rc = store_load_all(r->st, &all, e);
+	l.called = called_ids(p, &l.ncalled);
+	rc = store_checked_get(r->st, &from, e);
 	if (rc == MC_OK)
-		rc = store_checked_get(r->st, &from, e);
-	if (rc != MC_OK)
-		goto all_free;
-	/* the standing messages, by id (no copies: moved to the front) */
-	for (i = 0; i < all.n; i++)
-		if (all.v[i].msg.msg_id[0] != '\0' && !changed_now(p, all.v[i].ev.id)) {
-			struct record t = all.v[n];
-
-			all.v[n++] = all.v[i];
-			all.v[i] = t;
-		}
-	if (n == 0)
-		goto all_free;
-	qsort(all.v, n, sizeof *all.v, record_id_cmp);
-	while (start < n && all.v[start].ev.id <= from)
-		start++;
-	want = (n + LOOK_SYNCS - 1) / LOOK_SYNCS;
-	want = want < 2 ? 2 : want > LOOK_MAX ? LOOK_MAX : want;
-	for (k = 0; k < want && k < n && rc == MC_OK; k++) {
-		struct record *rec = &all.v[(start + k) % n];
+		rc = store_walk_messages(r->st, 0, look_count, &l, e);
+	if (rc != MC_OK || l.n == 0)
+		goto called_free;
+	l.want = (l.n + LOOK_SYNCS - 1) / LOOK_SYNCS;
+	l.want = l.want < 2 ? 2 : l.want > LOOK_MAX ? LOOK_MAX : l.want;
+	if (l.want > l.n)
+		l.want = l.n;
+	l.ids = xcalloc(l.want, sizeof *l.ids);
+	l.after = from;
+	rc = store_walk_messages(r->st, from + 1, look_pick, &l, e);
+	if (rc == MC_OK && l.nids < l.want) {
+		l.after = 0;
+		rc = store_walk_messages(r->st, 0, look_pick, &l, e);
+	}
+	for (k = 0; k < l.nids && rc == MC_OK; k++) {
+		struct record rec = { 0 };
 
 		if (time(NULL) >= r->deadline)
 			break;
-		rc = look_one(r, rec, e);
-		last = rec->ev.id;
+		rc = store_get(r->st, l.ids[k], &rec, e);
+		if (rc == MC_OK)
+			rc = look_one(r, &rec, e);
+		event_free(&rec.ev);
+		last = l.ids[k];
 	}
 	if (last != 0) {
 		struct err e2 = { 0 };
@@ -723,24 +873,39 @@ look_standing(struct run *r, const struct diff_plan *p, struct err *e)
 			rc = rc2;
 		}
 	}
-all_free:
-	record_list_free(&all);
+called_free:
+	free(l.ids);
+	free((void *)l.called);
 	return rc;
 }
 
 static void
-print_plan(struct ctx *c, const struct diff_plan *p, size_t nowhere)
+print_plan(struct run *r, const struct diff_plan *p, size_t nowhere)
 {
+	struct ctx *c = r->c;
 	size_t i;
 
 	for (i = 0; i < p->n; i++) {
+		const struct diff_want *w = diff_step_want(p, &p->v[i]);
+		struct record cur = { 0 };
+		int have = 0;
+		char reason[96];
 		char *line;
 
 		if (!is_call(p->v[i].op))
 			continue;
-		line = change_line(diff_op_name(p->v[i].op), &p->v[i].rec.ev, p->v[i].reason);
-		out(c, "%s", line);
-		free(line);
+		/* a conference stored: its reason may need it, and one
+		 * Moodle no longer has is shown as stored */
+		if (r->st != NULL)
+			have = store_get(r->st, p->v[i].id, &cur, &(struct err){ 0 }) == MC_OK;
+		diff_step_reason(p, &p->v[i], have ? &cur : NULL, reason, sizeof reason);
+		if (w != NULL || have) {
+			line = change_line(diff_op_name(p->v[i].op), w != NULL ? w->ev : &cur.ev,
+			    reason);
+			out(c, "%s", line);
+			free(line);
+		}
+		event_free(&cur.ev);
 	}
 	out(c, "%zu to create, %zu to edit, %zu to delete%s", p->ncreate, p->nedit, p->ndelete,
 	    "");
@@ -782,10 +947,10 @@ wants_of(const struct config *cfg, const struct event_list *evs, size_t *nowhere
 	return w;
 }
 
-/* The stored snapshot; a dry run reads an absent state as empty and
- * never writes. */
+/* The state, checked against the site; a dry run reads an absent state
+ * as empty (*st NULL) and never writes. */
 static enum mc_err
-open_state(struct ctx *c, struct store **st, struct record_list *prev, struct err *e)
+open_state(struct ctx *c, struct store **st, struct err *e)
 {
 	enum mc_err rc;
 
@@ -796,12 +961,32 @@ open_state(struct ctx *c, struct store **st, struct record_list *prev, struct er
 	if (rc != MC_OK)
 		return rc;
 	rc = store_check_site(*st, c->cfg.moodle_url, e);
-	if (rc == MC_OK)
-		rc = store_load_all(*st, prev, e);
 	if (rc != MC_OK) {
 		store_close(*st);
 		*st = NULL;
 	}
+	return rc;
+}
+
+static int
+plan_stored(void *arg, const struct record *rec)
+{
+	diff_stored(arg, rec);
+	return 0;
+}
+
+/* The plan: the wanted conferences merged against the stored ones, read
+ * one at a time in id order (none when there is no state yet). */
+static enum mc_err
+plan_of(struct store *st, const struct diff_want *want, size_t nwant, int64_t now,
+    const struct diff_settings *set, struct diff_plan *plan, struct err *e)
+{
+	enum mc_err rc = MC_OK;
+
+	diff_begin(plan, want, nwant, now, set);
+	if (st != NULL)
+		rc = store_walk(st, 0, plan_stored, plan, e);
+	diff_end(plan);
 	return rc;
 }
 
@@ -953,7 +1138,6 @@ sync_with(struct ctx *c, struct http *h, struct err *e)
 	const struct config *cfg = &c->cfg;
 	struct moodle_site site = { 0 };
 	struct event_list evs = { 0 };
-	struct record_list prev = { 0 };
 	struct diff_want *want = NULL;
 	struct diff_plan plan = { 0 };
 	struct diff_settings set = { 0 };
@@ -973,7 +1157,7 @@ sync_with(struct ctx *c, struct http *h, struct err *e)
 		rc = moodle_fetch_auth(cfg, h, now, &auth, &site, &evs, e);
 	if (rc != MC_OK)
 		goto events_free;
-	rc = open_state(c, &r.st, &prev, e);
+	rc = open_state(c, &r.st, e);
 	if (rc == MC_OK)
 		rc = check_webhooks(&r, &set, changed, record, e);
 	if (rc != MC_OK)
@@ -981,12 +1165,15 @@ sync_with(struct ctx *c, struct http *h, struct err *e)
 
 	want = wants_of(cfg, &evs, &nowhere);
 	set.meeting_minutes = cfg->meeting_minutes;
-	diff_compute(want, evs.n, &prev, now, &set, &plan);
+	rc = plan_of(r.st, want, evs.n, now, &set, &plan, e);
+	if (rc != MC_OK)
+		goto plan_free;
+	r.plan = &plan;
 	warn_changed(c, &set, &plan);
 
 	if (c->dry_run) {
-		print_plan(c, &plan, nowhere);
-		rc = sync_events_dry(c, &prev, &plan, now, r.deadline, e);
+		print_plan(&r, &plan, nowhere);
+		rc = sync_events_dry(c, r.st, &plan, now, r.deadline, e);
 		goto plan_free;
 	}
 	rc = tend_token(c, r.st, &auth, now, e);
@@ -1022,7 +1209,6 @@ sync_with(struct ctx *c, struct http *h, struct err *e)
 plan_free:
 	diff_plan_free(&plan);
 	free(want);
-	record_list_free(&prev);
 	store_close(r.st);
 events_free:
 	routes_clients_free(&r.rcl);

@@ -401,52 +401,48 @@ find_record(struct record_list *l, int64_t id)
 	return NULL;
 }
 
-/* The records as the plan leaves them: prev with every step applied (a
- * removed record whose event is still there kept, marked gone, as
- * cmd/sync.c's remove_record does). */
+/* The records as the plan leaves them: those stored (l) with every step
+ * applied (a removed record whose event is still there kept, marked gone,
+ * as cmd/sync.c's remove_record does). */
 static void
-records_after(const struct record_list *prev, const struct diff_plan *plan, struct record_list *out)
+apply_plan(const struct diff_plan *plan, struct record_list *l)
 {
-	struct record copy;
+	struct record rec;
 	size_t i;
 
-	for (i = 0; i < prev->n; i++) {
-		memset(&copy, 0, sizeof copy);
-		event_copy(&copy.ev, &prev->v[i].ev);
-		copy.msg = prev->v[i].msg;
-		record_list_push(out, &copy);
-	}
 	for (i = 0; i < plan->n; i++) {
 		const struct diff_step *step = &plan->v[i];
-		struct record *r = find_record(out, step->rec.ev.id);
+		struct record *r = find_record(l, step->id);
 
 		if (step->op == DIFF_DELETE || step->op == DIFF_FORGET) {
 			if (r != NULL)
 				snprintf(r->msg.hash, sizeof r->msg.hash, "%s", SYNC_GONE_HASH);
 			continue;
 		}
+		diff_step_record(plan, step, r, &rec);
 		if (r == NULL) {
-			memset(&copy, 0, sizeof copy);
-			event_copy(&copy.ev, &step->rec.ev);
-			snprintf(copy.msg.hash, sizeof copy.msg.hash, "%s", step->rec.msg.hash);
-			record_list_push(out, &copy);
+			record_list_push(l, &rec);    /* owns rec's strings now */
 			continue;
 		}
 		event_free(&r->ev);
-		event_copy(&r->ev, &step->rec.ev);
-		snprintf(r->msg.hash, sizeof r->msg.hash, "%s", step->rec.msg.hash);
+		r->ev = rec.ev;
+		snprintf(r->msg.hash, sizeof r->msg.hash, "%s", rec.msg.hash);
 	}
 }
 
 enum mc_err
-sync_events_dry(struct ctx *c, const struct record_list *prev, const struct diff_plan *plan,
+sync_events_dry(struct ctx *c, struct store *st, const struct diff_plan *plan,
     int64_t now, int64_t deadline, struct err *e)
 {
 	struct record_list after = { 0 };
-	enum mc_err rc;
+	enum mc_err rc = MC_OK;
 
-	records_after(prev, plan, &after);
-	rc = run_servers(c, NULL, &after, now, deadline, e);
+	if (st != NULL)
+		rc = store_load_all(st, &after, e);
+	if (rc == MC_OK) {
+		apply_plan(plan, &after);
+		rc = run_servers(c, NULL, &after, now, deadline, e);
+	}
 	record_list_free(&after);
 	return rc;
 }

@@ -4,30 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Either side of one conference id: what Moodle wants, what is stored. */
-struct pair {
-	const struct diff_want *w;
-	const struct record *p;
-};
-
-static int
-by_want_id(const void *a, const void *b)
-{
-	const struct diff_want *x = *(const struct diff_want *const *)a;
-	const struct diff_want *y = *(const struct diff_want *const *)b;
-
-	return (x->ev->id > y->ev->id) - (x->ev->id < y->ev->id);
-}
-
-static int
-by_rec_id(const void *a, const void *b)
-{
-	const struct record *x = *(const struct record *const *)a;
-	const struct record *y = *(const struct record *const *)b;
-
-	return (x->ev.id > y->ev.id) - (x->ev.id < y->ev.id);
-}
-
 static int
 op_group(enum diff_op op)
 {
@@ -50,9 +26,9 @@ by_order(const void *a, const void *b)
 
 	if (gx != gy)
 		return gx - gy;
-	if (x->rec.ev.start != y->rec.ev.start)
-		return x->rec.ev.start < y->rec.ev.start ? -1 : 1;
-	return (x->rec.ev.id > y->rec.ev.id) - (x->rec.ev.id < y->rec.ev.id);
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
 }
 
 static int
@@ -102,30 +78,6 @@ changes(const struct event *old, const struct event *now, char *out, size_t n)
 	free(s);
 }
 
-static struct diff_step *
-add_step(struct diff_plan *pl, enum diff_op op, const char *reason)
-{
-	struct diff_step *st;
-
-	if (pl->n == pl->cap) {
-		pl->cap = pl->cap ? pl->cap * 2 : 16;
-		pl->v = xrealloc(pl->v, pl->cap * sizeof *pl->v);
-	}
-	st = &pl->v[pl->n++];
-	memset(st, 0, sizeof *st);
-	st->op = op;
-	snprintf(st->reason, sizeof st->reason, "%s", reason);
-	switch (op) {
-	case DIFF_CREATE: pl->ncreate++; break;
-	case DIFF_EDIT:   pl->nedit++;   break;
-	case DIFF_DELETE: pl->ndelete++; break;
-	case DIFF_MOVE:   pl->nmove++;   break;
-	case DIFF_KEEP:
-	case DIFF_FORGET: break;
-	}
-	return st;
-}
-
 /* Was the webhook of the route p's messages were posted through
  * changed? */
 static int
@@ -169,85 +121,90 @@ has_message(const struct record *r)
 	return r->msg.msg_id[0] != '\0' || r->msg.ping_id[0] != '\0' || r->msg.ping_old[0] != '\0';
 }
 
+/* The plan's own copy of a stored route's name: a step outlives the
+ * stored record it was decided from.  Routes are few: a linear look. */
+static const char *
+route_name(struct diff_plan *pl, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < pl->nroutes; i++)
+		if (strcmp(pl->routes[i], name) == 0)
+			return pl->routes[i];
+	pl->routes = xrealloc(pl->routes, (pl->nroutes + 1) * sizeof *pl->routes);
+	pl->routes[pl->nroutes] = xstrdup(name);
+	return pl->routes[pl->nroutes++];
+}
+
+static void
+add_step(struct diff_plan *pl, enum diff_op op, enum diff_why why, const struct diff_want *w,
+    const struct record *p)
+{
+	struct diff_step *st;
+
+	if (pl->n == pl->cap) {
+		/* growth by half, not double: at 100,000 steps the slack of a
+		 * doubled array is megabytes */
+		pl->cap = pl->cap ? pl->cap + pl->cap / 2 : 16;
+		pl->v = xrealloc(pl->v, pl->cap * sizeof *pl->v);
+	}
+	st = &pl->v[pl->n++];
+	memset(st, 0, sizeof *st);
+	st->op = (unsigned char)op;
+	st->why = (unsigned char)why;
+	st->id = w ? w->ev->id : p->ev.id;
+	st->start = w ? w->ev->start : p->ev.start;
+	st->want = w ? (uint32_t)(w - pl->want) : DIFF_NO_WANT;
+	if (p != NULL && op != DIFF_CREATE)
+		st->route = route_name(pl, p->msg.route);
+	else
+		st->route = w->route;
+	switch (op) {
+	case DIFF_CREATE: pl->ncreate++; break;
+	case DIFF_EDIT:   pl->nedit++;   break;
+	case DIFF_DELETE: pl->ndelete++; break;
+	case DIFF_MOVE:   pl->nmove++;   break;
+	case DIFF_KEEP:
+	case DIFF_FORGET: break;
+	}
+}
+
 /* Stored and wanted: the record keeps its message data, takes the new
  * event data. */
 static void
-decide_both(struct diff_plan *pl, const struct diff_want *w, const struct record *p,
-    int64_t now, const struct diff_settings *s)
+decide_both(struct diff_plan *pl, const struct diff_want *w, const struct record *p)
 {
+	const struct diff_settings *s = &pl->set;
 	struct record r = { 0 };
-	struct diff_step *st;
+	struct event want;
 	int forgot;
 
 	stored_view(p, s, &r, &forgot);
-	if (w->route == NULL || now >= event_end(w->ev, s->meeting_minutes)) {
-		/* shown with Moodle's data now: why it is over */
-		st = add_step(pl, has_message(&r) ? DIFF_DELETE : DIFF_FORGET,
-		    w->route == NULL ? "no route takes its course" : "over");
-		st->rec.msg = r.msg;
-		event_copy(&st->rec.ev, w->ev);
-		st->rec.ev.missing = r.ev.missing;
-		event_free(&r.ev);
-		return;
+	if (w->route == NULL || pl->now >= event_end(w->ev, s->meeting_minutes)) {
+		add_step(pl, has_message(&r) ? DIFF_DELETE : DIFF_FORGET,
+		    w->route == NULL ? WHY_NO_ROUTE : WHY_OVER, w, p);
+		goto r_free;
 	}
 	if (r.msg.msg_id[0] == '\0') {
-		if (forgot) {
-			st = add_step(pl, DIFF_KEEP, "new webhook: old message forgotten");
-			st->rec = r;
-			st->rec.ev.missing = 0;
-		} else {
-			event_free(&r.ev);
-		}
-		st = add_step(pl, DIFF_CREATE, forgot ? "new webhook" : "not posted yet");
-		event_copy(&st->rec.ev, w->ev);
-		st->rec.ev.missing = 0;
-		st->rec.msg = p->msg;
-		st->rec.msg.msg_id[0] = '\0';
-		if (forgot) {
-			st->rec.msg.ping_id[0] = '\0';
-			if (st->rec.msg.ping == PING_SENT)
-				st->rec.msg.ping = PING_DONE;
-		}
-		memcpy(st->rec.msg.hash, w->hash, sizeof st->rec.msg.hash);
-		snprintf(st->rec.msg.route, sizeof st->rec.msg.route, "%s", w->route);
-		st->rec.msg.thread_id[0] = '\0';
-		return;
+		if (forgot)
+			add_step(pl, DIFF_KEEP, WHY_FORGOTTEN, w, p);
+		add_step(pl, DIFF_CREATE, forgot ? WHY_NEW_WEBHOOK : WHY_NOT_POSTED, w, p);
+		goto r_free;
 	}
 	if (strcmp(r.msg.route, w->route) != 0) {
-		st = add_step(pl, DIFF_MOVE, "");
-		snprintf(st->reason, sizeof st->reason, "its course goes to %s%s now",
-		    *w->route ? "route " : "[discord]", w->route);
-		snprintf(st->to_route, sizeof st->to_route, "%s", w->route);
-		event_copy(&st->rec.ev, w->ev);
-		st->rec.ev.missing = 0;
-		st->rec.msg = r.msg;
-		memcpy(st->rec.msg.hash, w->hash, sizeof st->rec.msg.hash);
-		event_free(&r.ev);
-		return;
+		add_step(pl, DIFF_MOVE, WHY_ROUTE, w, p);
+		goto r_free;
 	}
 	if (strcmp(r.msg.hash, w->hash) != 0) {
-		st = add_step(pl, DIFF_EDIT, "");
-		changes(&r.ev, w->ev, st->reason, sizeof st->reason);
-		event_copy(&st->rec.ev, w->ev);
-		st->rec.ev.missing = 0;
-		st->rec.msg = r.msg;
-		memcpy(st->rec.msg.hash, w->hash, sizeof st->rec.msg.hash);
-		event_free(&r.ev);
-		return;
+		add_step(pl, DIFF_EDIT, WHY_CHANGED, w, p);
+		goto r_free;
 	}
-	{
-		struct event want = *w->ev;
-
-		want.missing = 0;
-		if (event_eq(&r.ev, &want)) {
-			event_free(&r.ev);
-			return;
-		}
-		st = add_step(pl, DIFF_KEEP, r.ev.missing > 0 ? "back in Moodle" : "details changed");
-		event_copy(&st->rec.ev, &want);
-		st->rec.msg = r.msg;
-		event_free(&r.ev);
-	}
+	want = *w->ev;
+	want.missing = 0;
+	if (!event_eq(&r.ev, &want))
+		add_step(pl, DIFF_KEEP, r.ev.missing > 0 ? WHY_BACK : WHY_DETAILS, w, p);
+r_free:
+	event_free(&r.ev);
 }
 
 /* Stored, not wanted: over = deleted; otherwise, started or not,
@@ -255,43 +212,106 @@ decide_both(struct diff_plan *pl, const struct diff_want *w, const struct record
  * from Moodle, an enrolment glitch, must not delete a conference running
  * now, whose ping would come again with its next post). */
 static void
-decide_gone(struct diff_plan *pl, const struct record *p, int64_t now,
-    const struct diff_settings *s)
+decide_gone(struct diff_plan *pl, const struct record *p)
 {
-	struct record r = { 0 };
-	struct diff_step *st;
-	int forgot;
+	const struct diff_settings *s = &pl->set;
+	int msg = has_message(p) && !route_changed(s, p);
 
-	stored_view(p, s, &r, &forgot);
-	if (now >= event_end(&r.ev, s->meeting_minutes)) {
-		st = add_step(pl, has_message(&r) ? DIFF_DELETE : DIFF_FORGET, "over");
-		st->rec = r;
-		return;
-	}
-	if (r.ev.missing + 1 >= 2) {
-		st = add_step(pl, has_message(&r) ? DIFF_DELETE : DIFF_FORGET,
-		    "gone from Moodle two syncs in a row");
-		st->rec = r;
-		return;
-	}
-	st = add_step(pl, DIFF_KEEP, "gone from Moodle once");
-	st->rec = r;
-	st->rec.ev.missing++;
+	if (pl->now >= event_end(&p->ev, s->meeting_minutes))
+		add_step(pl, msg ? DIFF_DELETE : DIFF_FORGET, WHY_OVER, NULL, p);
+	else if (p->ev.missing + 1 >= 2)
+		add_step(pl, msg ? DIFF_DELETE : DIFF_FORGET, WHY_GONE_TWICE, NULL, p);
+	else
+		add_step(pl, DIFF_KEEP, WHY_GONE_ONCE, NULL, p);
 }
 
 static void
-decide_new(struct diff_plan *pl, const struct diff_want *w, int64_t now,
+decide_new(struct diff_plan *pl, const struct diff_want *w)
+{
+	if (w->route == NULL || pl->now >= event_end(w->ev, pl->set.meeting_minutes))
+		return;
+	add_step(pl, DIFF_CREATE, WHY_NEW, w, NULL);
+}
+
+/* qsort's order of (id, want index): by id, then by index (so the first
+ * of a repeated id comes first). */
+static int
+by_want_id(const void *a, const void *b)
+{
+	const struct diff_byid *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return (x->want > y->want) - (x->want < y->want);
+}
+
+void
+diff_begin(struct diff_plan *out, const struct diff_want *want, size_t nwant, int64_t now,
     const struct diff_settings *s)
 {
-	struct diff_step *st;
+	size_t i, k;
 
-	if (w->route == NULL || now >= event_end(w->ev, s->meeting_minutes))
+	memset(out, 0, sizeof *out);
+	out->want = want;
+	out->nwant = nwant;
+	out->set = *s;
+	out->now = now;
+	out->last_id = -1;
+	if (nwant == 0)
 		return;
-	st = add_step(pl, DIFF_CREATE, "new");
-	event_copy(&st->rec.ev, w->ev);
-	st->rec.ev.missing = 0;
-	memcpy(st->rec.msg.hash, w->hash, sizeof st->rec.msg.hash);
-	snprintf(st->rec.msg.route, sizeof st->rec.msg.route, "%s", w->route);
+	out->byid = xmalloc(nwant * sizeof *out->byid);
+	for (i = 0; i < nwant; i++) {
+		out->byid[i].id = want[i].ev->id;
+		out->byid[i].want = (uint32_t)i;
+	}
+	qsort(out->byid, nwant, sizeof *out->byid, by_want_id);
+	/* a repeated id keeps the first in Moodle's order */
+	for (i = 1, k = 1; i < nwant; i++)
+		if (out->byid[i].id != out->byid[k - 1].id)
+			out->byid[k++] = out->byid[i];
+	out->nbyid = k;
+}
+
+void
+diff_stored(struct diff_plan *pl, const struct record *p)
+{
+	const struct diff_want *w;
+
+	if (p->ev.id <= pl->last_id)
+		return;
+	pl->last_id = p->ev.id;
+	if (p->msg.msg_id[0] != '\0' && route_changed(&pl->set, p))
+		pl->nforgotten++;
+	/* the wanted ones before it are new */
+	while (pl->next < pl->nbyid && pl->byid[pl->next].id < p->ev.id)
+		decide_new(pl, &pl->want[pl->byid[pl->next++].want]);
+	if (pl->next < pl->nbyid && pl->byid[pl->next].id == p->ev.id) {
+		w = &pl->want[pl->byid[pl->next++].want];
+		decide_both(pl, w, p);
+	} else {
+		decide_gone(pl, p);
+	}
+}
+
+void
+diff_end(struct diff_plan *pl)
+{
+	while (pl->next < pl->nbyid)
+		decide_new(pl, &pl->want[pl->byid[pl->next++].want]);
+	free(pl->byid);
+	pl->byid = NULL;
+	pl->nbyid = pl->next = 0;
+	if (pl->n)
+		qsort(pl->v, pl->n, sizeof *pl->v, by_order);
+}
+
+static int
+by_rec_id(const void *a, const void *b)
+{
+	const struct record *x = *(const struct record *const *)a;
+	const struct record *y = *(const struct record *const *)b;
+
+	return (x->ev.id > y->ev.id) - (x->ev.id < y->ev.id);
 }
 
 void
@@ -299,60 +319,129 @@ diff_compute(const struct diff_want *want, size_t nwant,
     const struct record_list *prev, int64_t now,
     const struct diff_settings *s, struct diff_plan *out)
 {
-	const struct diff_want **wv = NULL;
 	const struct record **pv = NULL;
-	size_t i, j, np = prev ? prev->n : 0;
+	size_t i, np = prev ? prev->n : 0;
+
+	diff_begin(out, want, nwant, now, s);
+	if (np) {
+		pv = xmalloc(np * sizeof *pv);
+		for (i = 0; i < np; i++)
+			pv[i] = &prev->v[i];
+		qsort(pv, np, sizeof *pv, by_rec_id);
+	}
+	for (i = 0; i < np; i++)
+		diff_stored(out, pv[i]);
+	diff_end(out);
+	free(pv);
+}
+
+const struct diff_want *
+diff_step_want(const struct diff_plan *pl, const struct diff_step *st)
+{
+	return st->want < pl->nwant ? &pl->want[st->want] : NULL;
+}
+
+/* The event of a wanted conference as stored: missing counter reset. */
+static void
+wanted_event(struct record *out, const struct diff_want *w)
+{
+	event_copy(&out->ev, w->ev);
+	out->ev.missing = 0;
+}
+
+void
+diff_step_record(const struct diff_plan *pl, const struct diff_step *st,
+    const struct record *stored, struct record *out)
+{
+	const struct diff_want *w = diff_step_want(pl, st);
+	struct record r = { 0 };
+	int forgot = 0;
 
 	memset(out, 0, sizeof *out);
-	if (nwant)
-		wv = xmalloc(nwant * sizeof *wv);
-	if (np)
-		pv = xmalloc(np * sizeof *pv);
-	for (i = 0; i < nwant; i++)
-		wv[i] = &want[i];
-	for (i = 0; i < np; i++)
-		pv[i] = &prev->v[i];
-	/* qsort is not stable: a repeated id keeps the first by index below. */
-	if (nwant)
-		qsort(wv, nwant, sizeof *wv, by_want_id);
-	if (np)
-		qsort(pv, np, sizeof *pv, by_rec_id);
-
-	for (i = 0; i < np; i++)
-		if (pv[i]->msg.msg_id[0] != '\0' && route_changed(s, pv[i]))
-			out->nforgotten++;
-
-	i = j = 0;
-	while (i < nwant || j < np) {
-		const struct diff_want *w = NULL;
-		const struct record *p = NULL;
-		int64_t id;
-
-		if (i < nwant && (j >= np || wv[i]->ev->id <= pv[j]->ev.id))
-			w = wv[i];
-		if (j < np && (i >= nwant || pv[j]->ev.id <= wv[i]->ev->id))
-			p = pv[j];
-		id = w ? w->ev->id : p->ev.id;
-		if (w) {
-			/* the first of a repeated id in Moodle's order wins */
-			for (i++; i < nwant && wv[i]->ev->id == id; i++)
-				if (wv[i] < w)
-					w = wv[i];
-		}
-		if (p)
-			for (j++; j < np && pv[j]->ev.id == id; j++)
-				;
-		if (w && p)
-			decide_both(out, w, p, now, s);
-		else if (w)
-			decide_new(out, w, now, s);
-		else
-			decide_gone(out, p, now, s);
+	if (stored != NULL)
+		stored_view(stored, &pl->set, &r, &forgot);
+	if (w == NULL) {
+		/* stored only: as stored, counted missing once more */
+		*out = r;
+		if (st->op == DIFF_KEEP)
+			out->ev.missing++;
+		return;
 	}
-	if (out->n)
-		qsort(out->v, out->n, sizeof *out->v, by_order);
-	free(wv);
-	free(pv);
+	switch ((enum diff_op)st->op) {
+	case DIFF_DELETE:
+	case DIFF_FORGET:
+		/* shown with Moodle's data now: why it is over */
+		event_copy(&out->ev, w->ev);
+		out->ev.missing = r.ev.missing;
+		out->msg = r.msg;
+		break;
+	case DIFF_KEEP:
+		if (st->why == WHY_FORGOTTEN) {
+			out->ev = r.ev;
+			out->ev.missing = 0;
+			out->msg = r.msg;
+			return;
+		}
+		wanted_event(out, w);
+		out->msg = r.msg;
+		break;
+	case DIFF_CREATE:
+		wanted_event(out, w);
+		if (stored != NULL) {
+			out->msg = stored->msg;
+			out->msg.msg_id[0] = '\0';
+			if (st->why == WHY_NEW_WEBHOOK) {
+				out->msg.ping_id[0] = '\0';
+				if (out->msg.ping == PING_SENT)
+					out->msg.ping = PING_DONE;
+			}
+		}
+		memcpy(out->msg.hash, w->hash, sizeof out->msg.hash);
+		snprintf(out->msg.route, sizeof out->msg.route, "%s", w->route ? w->route : "");
+		out->msg.thread_id[0] = '\0';
+		break;
+	case DIFF_EDIT:
+	case DIFF_MOVE:
+		wanted_event(out, w);
+		out->msg = r.msg;
+		memcpy(out->msg.hash, w->hash, sizeof out->msg.hash);
+		break;
+	}
+	event_free(&r.ev);
+}
+
+void
+diff_step_reason(const struct diff_plan *pl, const struct diff_step *st,
+    const struct record *stored, char *out, size_t n)
+{
+	const struct diff_want *w = diff_step_want(pl, st);
+
+	switch ((enum diff_why)st->why) {
+	case WHY_NEW: snprintf(out, n, "new"); return;
+	case WHY_NOT_POSTED: snprintf(out, n, "not posted yet"); return;
+	case WHY_NEW_WEBHOOK: snprintf(out, n, "new webhook"); return;
+	case WHY_FORGOTTEN: snprintf(out, n, "new webhook: old message forgotten"); return;
+	case WHY_OVER: snprintf(out, n, "over"); return;
+	case WHY_NO_ROUTE: snprintf(out, n, "no route takes its course"); return;
+	case WHY_GONE_TWICE: snprintf(out, n, "gone from Moodle two syncs in a row"); return;
+	case WHY_GONE_ONCE: snprintf(out, n, "gone from Moodle once"); return;
+	case WHY_BACK: snprintf(out, n, "back in Moodle"); return;
+	case WHY_DETAILS: snprintf(out, n, "details changed"); return;
+	case WHY_CHANGED:
+		if (w != NULL && stored != NULL)
+			changes(&stored->ev, w->ev, out, n);
+		else
+			snprintf(out, n, "message changed");
+		return;
+	case WHY_ROUTE:
+		if (w != NULL && w->route != NULL)
+			snprintf(out, n, "its course goes to %s%s now",
+			    *w->route ? "route " : "[discord]", w->route);
+		else
+			snprintf(out, n, "its course goes to another route now");
+		return;
+	}
+	snprintf(out, n, "?");
 }
 
 void
@@ -360,8 +449,10 @@ diff_plan_free(struct diff_plan *p)
 {
 	size_t i;
 
-	for (i = 0; i < p->n; i++)
-		event_free(&p->v[i].rec.ev);
+	for (i = 0; i < p->nroutes; i++)
+		free(p->routes[i]);
+	free(p->routes);
+	free(p->byid);
 	free(p->v);
 	memset(p, 0, sizeof *p);
 }

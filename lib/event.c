@@ -47,10 +47,119 @@ event_list_free(struct event_list *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
-		event_free(&l->v[i]);
+	if (l->pool != NULL) {
+		strpool_free(l->pool);
+		free(l->pool);
+	} else {
+		for (i = 0; i < l->n; i++)
+			event_free(&l->v[i]);
+	}
 	free(l->v);
 	memset(l, 0, sizeof *l);
+}
+
+/* ---- strpool ----------------------------------------------------------- */
+
+/* Blocks of this many bytes (a longer string gets a block of its own). */
+#define STRPOOL_BLOCK ((size_t)64 << 10)
+
+struct strpool_block {
+	struct strpool_block *next;
+	size_t used, size;
+	char data[];
+};
+
+char *
+strpool_add(struct strpool *p, const char *s)
+{
+	struct strpool_block *b = p->blocks;
+	size_t n;
+	char *out;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	if (b == NULL || b->size - b->used < n) {
+		size_t size = n > STRPOOL_BLOCK ? n : STRPOOL_BLOCK;
+
+		b = xmalloc(sizeof *b + size);
+		b->size = size;
+		b->used = 0;
+		if (n > STRPOOL_BLOCK && p->blocks != NULL) {
+			/* a big one goes behind the block being filled */
+			b->next = p->blocks->next;
+			p->blocks->next = b;
+		} else {
+			b->next = p->blocks;
+			p->blocks = b;
+		}
+	}
+	out = b->data + b->used;
+	memcpy(out, s, n);
+	b->used += n;
+	return out;
+}
+
+/* FNV-1a: the strings are names, not chosen by an attacker to collide
+ * (and a collision costs time, never a wrong answer). */
+static size_t
+str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static void
+strpool_grow(struct strpool *p)
+{
+	size_t n = p->nslots ? p->nslots * 2 : 64, i;
+	const char **slots = xcalloc(n, sizeof *slots);
+
+	for (i = 0; i < p->nslots; i++) {
+		size_t k;
+
+		if (p->slots[i] == NULL)
+			continue;
+		for (k = str_hash(p->slots[i]) & (n - 1); slots[k] != NULL; k = (k + 1) & (n - 1))
+			;
+		slots[k] = p->slots[i];
+	}
+	free(p->slots);
+	p->slots = slots;
+	p->nslots = n;
+}
+
+char *
+strpool_intern(struct strpool *p, const char *s)
+{
+	size_t k;
+
+	if (s == NULL)
+		return NULL;
+	if (2 * (p->used + 1) > p->nslots)
+		strpool_grow(p);
+	for (k = str_hash(s) & (p->nslots - 1); p->slots[k] != NULL; k = (k + 1) & (p->nslots - 1))
+		if (strcmp(p->slots[k], s) == 0)
+			return (char *)p->slots[k];
+	p->slots[k] = strpool_add(p, s);
+	p->used++;
+	return (char *)p->slots[k];
+}
+
+void
+strpool_free(struct strpool *p)
+{
+	while (p->blocks != NULL) {
+		struct strpool_block *b = p->blocks;
+
+		p->blocks = b->next;
+		free(b);
+	}
+	free(p->slots);
+	memset(p, 0, sizeof *p);
 }
 
 void

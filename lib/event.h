@@ -70,9 +70,31 @@ struct record {
 	struct message msg;
 };
 
+/* Strings kept together for the life of a list: a big site's 100,000
+ * conferences name the same few courses, modules and site over and over,
+ * and a malloc'd string of 20 bytes costs twice that.  Strings are copied
+ * into large blocks; an interned string is kept once however often it is
+ * given. */
+struct strpool {
+	struct strpool_block *blocks;
+	const char **slots;      /* the interned strings, open addressing */
+	size_t nslots, used;
+};
+
+/* A copy of s (NULL: NULL) in pool p, kept until strpool_free. */
+char *strpool_add(struct strpool *p, const char *s);
+/* The same, kept once: the copy made for an equal string given before. */
+char *strpool_intern(struct strpool *p, const char *s);
+/* Free every string of p and zero it. */
+void strpool_free(struct strpool *p);
+
+/* A list of events.  With pool NULL each event owns its strings; else
+ * every string of every event lives in *pool (event_list_free frees it,
+ * not them one by one). */
 struct event_list {
 	struct event *v;
 	size_t n, cap;
+	struct strpool *pool;
 };
 
 struct record_list {
@@ -89,7 +111,8 @@ void event_copy(struct event *dst, const struct event *src);
  * ev is zeroed); the same for a record. */
 void event_list_push(struct event_list *l, struct event *ev);
 void record_list_push(struct record_list *l, struct record *r);
-/* Free every element and the list, and zero it. */
+/* Free every element (its strings, or the list's pool) and the list,
+ * and zero it. */
 void event_list_free(struct event_list *l);
 void record_list_free(struct record_list *l);
 

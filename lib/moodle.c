@@ -539,7 +539,7 @@ resolve_links(struct session *s, struct found_list *cs, struct err *e)
 	size_t i, k;
 
 	for (i = 0; i < cs->n; i++)
-		if (strcmp(cs->v[i].ev.module, BBB) == 0)
+		if (strcmp(cs->v[i].module, BBB) == 0)
 			have_bbb = 1;
 	if (have_bbb && site_has(s, FN_BBB)) {
 		rc = moodle_link_bbbs(s, cs, e);
@@ -549,7 +549,7 @@ resolve_links(struct session *s, struct found_list *cs, struct err *e)
 	}
 	for (i = 0; i < cs->n; i++) {
 		struct found *c = &cs->v[i];
-		int is_bbb = strcmp(c->ev.module, BBB) == 0;
+		int is_bbb = strcmp(c->module, BBB) == 0;
 
 		/* a BigBlueButton conference is linked by moodle_link_bbbs when
 		 * its course lists it */
@@ -557,21 +557,21 @@ resolve_links(struct session *s, struct found_list *cs, struct err *e)
 			/* The same activity may have several events: ask once. */
 			for (k = 0; k < i; k++) {
 				if (cs->v[k].instance == c->instance &&
-				    strcmp(cs->v[k].ev.module, c->ev.module) == 0)
+				    strcmp(cs->v[k].module, c->module) == 0)
 					break;
 			}
 			if (k < i) {
-				c->ev.cmid = cs->v[k].ev.cmid;
-				c->ev.name = xstrdup(cs->v[k].ev.name);
+				c->cmid = cs->v[k].cmid;
+				c->name = xstrdup(cs->v[k].name);
 			} else {
-				rc = cm_by_instance(s, c->ev.module, c->instance, &c->ev.cmid, &c->ev.name, e);
+				rc = cm_by_instance(s, c->module, c->instance, &c->cmid, &c->name, e);
 				if (rc != MC_OK)
 					return rc;
 			}
 		}
-		if (c->ev.name == NULL || *c->ev.name == '\0') {
-			free(c->ev.name);
-			c->ev.name = moodle_name_unscheduled(c->event_name);
+		if (c->name == NULL || *c->name == '\0') {
+			free(c->name);
+			c->name = moodle_name_unscheduled(c->event_name);
 		}
 		/* only what a message shows is kept */
 		free(c->event_name);
@@ -677,32 +677,67 @@ fetch_events(struct session *s, const struct courses *courses, int64_t now,
 	    now + s->cfg->lookahead_days * DAY, out, e);
 }
 
-/* Hand the conferences found over to out, sorted, each with its link. */
+/* Hand the conferences found over to out, sorted, each with its link and
+ * its course's names.  Into an empty list (or one with a pool) the
+ * strings go into the list's pool, the names every conference shares
+ * kept once; otherwise each event gets its own copies. */
 static void
-hand_over(const struct session *s, const struct moodle_site *site, struct found_list *fl,
-    struct event_list *out)
+hand_over(const struct session *s, const struct moodle_site *site,
+    const struct courses *courses, struct found_list *fl, struct event_list *out)
 {
+	struct strpool *pool;
 	size_t i;
 
 	if (fl->n == 0)
 		return;  /* qsort wants a base even for nothing */
+	if (out->pool == NULL && out->n == 0)
+		out->pool = xcalloc(1, sizeof *out->pool);
+	pool = out->pool;
 	qsort(fl->v, fl->n, sizeof *fl->v, moodle_found_cmp);
 	if (out->cap < out->n + fl->n) {
 		out->cap = out->n + fl->n;
 		out->v = xrealloc(out->v, out->cap * sizeof *out->v);
 	}
 	for (i = 0; i < fl->n; i++) {
-		struct event *ev = &fl->v[i].ev;
+		struct found *f = &fl->v[i];
+		const struct course *co = moodle_course_find(courses, f->course_id);
+		struct event *ev = &out->v[out->n++];
+		char *url;
 
-		if (ev->cmid > 0)
-			ev->url = xasprintf("%s/mod/%s/view.php?id=%lld", s->site, ev->module,
-			    (long long)ev->cmid);
+		if (f->cmid > 0)
+			url = xasprintf("%s/mod/%s/view.php?id=%lld", s->site, f->module,
+			    (long long)f->cmid);
 		else
-			ev->url = xasprintf("%s/course/view.php?id=%lld", s->site,
-			    (long long)ev->course_id);
-		ev->site_name = xstrdup(site->sitename);
-		event_list_push(out, ev);
+			url = xasprintf("%s/course/view.php?id=%lld", s->site,
+			    (long long)f->course_id);
+		memset(ev, 0, sizeof *ev);
+		ev->id = f->id;
+		ev->course_id = f->course_id;
+		ev->cmid = f->cmid;
+		ev->start = f->start;
+		ev->duration = f->duration;
+		if (pool != NULL) {
+			ev->course_short = strpool_intern(pool, co ? co->shortname : "");
+			ev->course_name = strpool_intern(pool, co ? co->fullname : "");
+			ev->module = strpool_intern(pool, f->module);
+			ev->site_name = strpool_intern(pool, site->sitename);
+			ev->name = strpool_add(pool, f->name ? f->name : "");
+			ev->url = strpool_add(pool, url);
+		} else {
+			ev->course_short = xstrdup(co ? co->shortname : "");
+			ev->course_name = xstrdup(co ? co->fullname : "");
+			ev->module = xstrdup(f->module);
+			ev->site_name = xstrdup(site->sitename);
+			ev->name = xstrdup(f->name ? f->name : "");
+			ev->url = url;
+			url = NULL;
+		}
+		free(url);
+		moodle_found_clear(f);
 	}
+	/* every one handed over: none left to free */
+	free(fl->v);
+	memset(fl, 0, sizeof *fl);
 }
 
 /* Hand the session's token back to auth: the one to keep. */
@@ -743,7 +778,7 @@ fetch(const struct config *cfg, moodle_send_fn send, void *arg, int64_t now,
 	if (rc == MC_OK && found.n > 0)
 		rc = resolve_links(&s, &found, e);
 	if (rc == MC_OK)
-		hand_over(&s, site, &found, out);
+		hand_over(&s, site, &courses, &found, out);
 	auth_update(&s, auth);
 	moodle_found_free(&found);
 	moodle_courses_free(&courses);

@@ -29,11 +29,18 @@ struct courses {
 	size_t n;
 };
 
-/* A calendar event of a wanted module, before its activity is known. */
+/* A calendar event of a wanted module, before its activity is known:
+ * only what a message will show (a big site has 100,000 of these at
+ * once, so no copies of the course's names, which the course list holds,
+ * nor of the module's, which the config holds).  It owns name and
+ * event_name (moodle_found_clear). */
 struct found {
-	struct event ev;
+	int64_t id, course_id, start, duration;
+	int64_t cmid;              /* 0 until its activity is known         */
 	int64_t instance;
-	char *event_name;
+	const char *module;        /* the config's name of it, or BBB      */
+	char *name;                /* the activity's name, NULL until known */
+	char *event_name;          /* the calendar event's name             */
 };
 
 struct found_list {
@@ -65,6 +72,8 @@ const struct course *moodle_course_find(const struct courses *c, int64_t id);
 enum mc_err moodle_read_events(const struct config *cfg, json_object *j,
     const struct courses *courses, struct found_list *out, struct err *e);
 void moodle_found_free(struct found_list *c);
+/* Free what one found owns and zero it. */
+void moodle_found_clear(struct found *f);
 /* qsort order of struct found: by start, then id. */
 int moodle_found_cmp(const void *a, const void *b);
 

@@ -42,7 +42,7 @@ cmp_found_id(const void *a, const void *b)
 {
 	const struct found *x = a, *y = b;
 
-	return (x->ev.id > y->ev.id) - (x->ev.id < y->ev.id);
+	return (x->id > y->id) - (x->id < y->id);
 }
 
 /* Each event id once (see above). */
@@ -55,17 +55,15 @@ found_dedupe(struct found_list *fl)
 		return;
 	qsort(fl->v, fl->n, sizeof *fl->v, cmp_found_id);
 	for (i = 1, k = 1; i < fl->n; i++) {
-		if (fl->v[i].ev.id == fl->v[k - 1].ev.id) {
-			event_free(&fl->v[i].ev);
-			free(fl->v[i].event_name);
+		if (fl->v[i].id == fl->v[k - 1].id) {
+			moodle_found_clear(&fl->v[i]);
 			continue;
 		}
 		fl->v[k++] = fl->v[i];
 	}
+	/* the array is kept as it is: a smaller copy would be made while
+	 * it is still held, and it is freed after the hand over */
 	fl->n = k;
-	/* no growth slack kept: at 100,000 conferences it is megabytes */
-	fl->v = xrealloc(fl->v, fl->n * sizeof *fl->v);
-	fl->cap = fl->n;
 }
 
 /* One calendar request: courses first .. first + n - 1, the window
@@ -182,10 +180,10 @@ read_links(json_object *j, struct found **bbb, size_t nbbb, struct err *e)
 			hit--;
 		/* one activity, possibly several events */
 		for (; hit < bbb + nbbb && (*hit)->instance == instance; hit++) {
-			if ((*hit)->ev.name != NULL)
+			if ((*hit)->name != NULL)
 				continue;
-			(*hit)->ev.cmid = cmid;
-			(*hit)->ev.name = moodle_json_text(b, "name");
+			(*hit)->cmid = cmid;
+			(*hit)->name = moodle_json_text(b, "name");
 		}
 	}
 	return MC_OK;
@@ -236,10 +234,10 @@ moodle_link_bbbs(struct session *s, struct found_list *fl, struct err *e)
 	enum mc_err rc = MC_OK;
 
 	for (i = 0; i < fl->n; i++) {
-		if (strcmp(fl->v[i].ev.module, BBB) != 0)
+		if (strcmp(fl->v[i].module, BBB) != 0)
 			continue;
 		bbb[nbbb++] = &fl->v[i];
-		cids[ncids++] = fl->v[i].ev.course_id;
+		cids[ncids++] = fl->v[i].course_id;
 	}
 	qsort(bbb, nbbb, sizeof *bbb, cmp_found_instance);
 	qsort(cids, ncids, sizeof *cids, cmp_i64);

@@ -262,29 +262,37 @@ moodle_read_courses(const struct config *cfg, json_object *j, struct moodle_site
 }
 
 void
+moodle_found_clear(struct found *f)
+{
+	free(f->name);
+	free(f->event_name);
+	memset(f, 0, sizeof *f);
+}
+
+void
 moodle_found_free(struct found_list *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->n; i++) {
-		event_free(&c->v[i].ev);
-		free(c->v[i].event_name);
-	}
+	for (i = 0; i < c->n; i++)
+		moodle_found_clear(&c->v[i]);
 	free(c->v);
 	memset(c, 0, sizeof *c);
 }
 
-static int
+/* The config's name of module when cfg wants it (BBB by default), else
+ * NULL: a found conference points to it rather than holding a copy. */
+static const char *
 module_wanted(const struct config *cfg, const char *module)
 {
 	size_t i;
 
 	if (cfg->nmodules == 0)
-		return strcmp(module, BBB) == 0;
+		return strcmp(module, BBB) == 0 ? BBB : NULL;
 	for (i = 0; i < cfg->nmodules; i++)
 		if (strcmp(cfg->modules[i], module) == 0)
-			return 1;
-	return 0;
+			return cfg->modules[i];
+	return NULL;
 }
 
 enum mc_err
@@ -299,7 +307,7 @@ moodle_read_events(const struct config *cfg, json_object *j, const struct course
 	n = json_object_array_length(evs);
 	for (i = 0; i < n; i++) {
 		json_object *v = json_object_array_get_idx(evs, i);
-		const char *module = moodle_json_str(v, "modulename");
+		const char *module = moodle_json_str(v, "modulename"), *wanted;
 		const struct course *co;
 		struct found c = { 0 };
 		int64_t id, courseid, instance, start, duration;
@@ -310,7 +318,8 @@ moodle_read_events(const struct config *cfg, json_object *j, const struct course
 		    moodle_json_int(v, "instance", &instance) != 0 || moodle_json_int(v, "timestart", &start) != 0 ||
 		    moodle_json_int(v, "timeduration", &duration) != 0 || id <= 0)
 			return err_set(e, MC_ERR_DATA, "Moodle " FN_EVENTS ": an event with a bad id or time");
-		if (module == NULL || !module_wanted(cfg, module))
+		wanted = module != NULL ? module_wanted(cfg, module) : NULL;
+		if (wanted == NULL)
 			continue;
 		co = moodle_course_find(courses, courseid);
 		if (co == NULL)
@@ -319,17 +328,19 @@ moodle_read_events(const struct config *cfg, json_object *j, const struct course
 		 * anew on every sync. */
 		if (start <= 0)
 			return err_set(e, MC_ERR_DATA, "Moodle " FN_EVENTS ": an event with a bad id or time");
-		c.ev.id = id;
-		c.ev.course_id = courseid;
-		c.ev.course_short = xstrdup(co->shortname);
-		c.ev.course_name = xstrdup(co->fullname);
-		c.ev.module = xstrdup(module);
-		c.ev.start = start;
-		c.ev.duration = duration > 0 ? duration : 0;
+		c.id = id;
+		c.course_id = courseid;
+		/* the course's names are the courses list's until the hand
+		 * over; of the answer only what a message shows is kept */
+		c.module = wanted;
+		c.start = start;
+		c.duration = duration > 0 ? duration : 0;
 		c.instance = instance;
 		c.event_name = moodle_json_text(v, "name");
 		if (out->n == out->cap) {
-			out->cap = out->cap ? out->cap * 2 : 16;
+			/* by half: at 100,000 conferences a doubled array's
+			 * slack is megabytes */
+			out->cap = out->cap ? out->cap + out->cap / 2 : 16;
 			out->v = xrealloc(out->v, out->cap * sizeof *out->v);
 		}
 		out->v[out->n++] = c;
@@ -353,8 +364,8 @@ moodle_found_cmp(const void *a, const void *b)
 {
 	const struct found *x = a, *y = b;
 
-	if (x->ev.start != y->ev.start)
-		return (x->ev.start > y->ev.start) - (x->ev.start < y->ev.start);
-	return (x->ev.id > y->ev.id) - (x->ev.id < y->ev.id);
+	if (x->start != y->start)
+		return (x->start > y->start) - (x->start < y->start);
+	return (x->id > y->id) - (x->id < y->id);
 }
 

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -163,6 +165,8 @@ static enum mc_err load_all(struct store *s, struct record_list *out, struct err
 static enum mc_err load_window(struct store *s, int64_t from, int64_t to,
     struct record_list *out, struct err *e);
 static enum mc_err get_record(struct store *s, int64_t id, struct record *out, struct err *e);
+struct walk;
+static enum mc_err walk(struct store *s, struct walk *w, struct err *e);
 static enum mc_err txn_write(struct store *s, store_txn_step op, void *arg, struct err *e);
 
 /* Environments left after a fault: kept reachable, never closed. */
@@ -264,6 +268,49 @@ store_load_window(struct store *s, int64_t from, int64_t to, struct record_list 
 	rc = load_window(s, from, to, out, e);
 	lmdb_guard_leave(&g);
 	return rc;
+}
+
+/* What one walk does (store_walk, store_walk_messages). */
+struct walk {
+	int64_t from;
+	store_walk_fn fn;          /* records; or, NULL:              */
+	store_walk_msg_fn msg_fn;  /* message data only               */
+	void *arg;
+};
+
+static enum mc_err
+guarded_walk(struct store *s, struct walk *w, struct err *e)
+{
+	struct lmdb_guard g;
+	enum mc_err rc;
+
+	if (faulted(s, e, &rc))
+		return rc;
+	if (w->from < 0)
+		w->from = 0;
+	if (LMDB_GUARD_FAULTED(&g))
+		return fault_caught(s, &g, e);
+	lmdb_guard_enter(&g);
+	rc = walk(s, w, e);
+	lmdb_guard_leave(&g);
+	return rc;
+}
+
+enum mc_err
+store_walk(struct store *s, int64_t from, store_walk_fn fn, void *arg, struct err *e)
+{
+	struct walk w = { from, fn, NULL, arg };
+
+	return guarded_walk(s, &w, e);
+}
+
+enum mc_err
+store_walk_messages(struct store *s, int64_t from, store_walk_msg_fn fn, void *arg,
+    struct err *e)
+{
+	struct walk w = { from, NULL, fn, arg };
+
+	return guarded_walk(s, &w, e);
 }
 
 enum mc_err
@@ -572,6 +619,119 @@ abort_txn:
 	return MC_OK;
 }
 
+/* The pages of the map a process read stay counted in its memory (they
+ * are the file's, in the page cache, but mapped): a walk over 100,000
+ * conferences, or thousands of commits (each reads a few pages, freshly
+ * written ones at new places), would count the whole file.  Dropping the
+ * mapping of them loses nothing (the map is shared, the file holds every
+ * byte); LMDB reads them again from the page cache when it needs them.
+ * LMDB does not tell where its map is (mdb_env_info gives an address only
+ * for a fixed map), so the mappings of the file are found in
+ * /proc/self/maps by its device and inode; without /proc, nothing is
+ * given back. */
+static void
+map_release(struct store *s)
+{
+	struct stat sb;
+	char line[512];
+	FILE *f;
+	int fd;
+
+	s->commits = 0;
+	if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &sb) != 0)
+		return;
+	f = fopen("/proc/self/maps", "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL) {
+		unsigned long lo, hi, off, ino;
+		unsigned maj, min;
+		char perms[8];
+
+		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &lo, &hi, perms, &off, &maj, &min,
+		    &ino) != 7)
+			continue;
+		if (ino == (unsigned long)sb.st_ino && makedev(maj, min) == sb.st_dev && hi > lo &&
+		    perms[3] == 's')
+			(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	}
+	fclose(f);
+}
+
+/* Records a walk reads between two map_release. */
+#define WALK_RELEASE 512
+
+/* One walk's step: id's value v of the walked database, handed to fn. */
+static int
+walk_one(struct store *s, MDB_txn *txn, struct walk *w, int64_t id, const MDB_val *v,
+    int *stop, struct err *e)
+{
+	struct record r;
+	int rc;
+
+	if (w->fn == NULL) {
+		struct message m;
+
+		if (message_from_json(v->mv_data, v->mv_size, &m, NULL) != MC_OK) {
+			store_unreadable(s, id, "message data", e);
+			return TXN_FAILED;
+		}
+		*stop = w->msg_fn(w->arg, id, &m);
+		return 0;
+	}
+	rc = read_record(s, txn, id, &r, e);
+	if (rc != 0)
+		return rc;
+	*stop = w->fn(w->arg, &r);
+	event_free(&r.ev);
+	return 0;
+}
+
+static enum mc_err
+walk(struct store *s, struct walk *w, struct err *e)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	unsigned char kb[8];
+	MDB_val k = { 8, kb }, v;
+	enum mc_err mrc = MC_OK;
+	size_t n = 0;
+	int rc, stop = 0;
+
+	rc = store_txn_begin(s, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return store_lmdb_err(s, rc, "read it", e);
+	rc = mdb_cursor_open(txn, w->fn ? s->events : s->messages, &cur);
+	if (rc != 0)
+		goto abort_txn;
+	store_key_id(kb, w->from);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8) {
+			mrc = store_damaged(s, e, "a conference key is not 8 bytes");
+			break;
+		}
+		rc = walk_one(s, txn, w, (int64_t)be64_get(k.mv_data), &v, &stop, e);
+		if (rc == TXN_FAILED) {
+			mrc = e->kind;
+			break;
+		}
+		if (rc != 0 || stop)
+			break;
+		if (++n % WALK_RELEASE == 0)
+			map_release(s);
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+abort_txn:
+	mdb_txn_abort(txn);
+	map_release(s);
+	if (mrc == MC_OK && rc != 0)
+		mrc = store_lmdb_err(s, rc, "read it", e);
+	return mrc;
+}
+
 static enum mc_err
 load_window(struct store *s, int64_t from, int64_t to, struct record_list *out,
     struct err *e)
@@ -725,6 +885,10 @@ txn_write(struct store *s, store_txn_step op, void *arg, struct err *e)
 		rc = op(s, txn, arg, e);
 		if (rc == 0) {
 			rc = mdb_txn_commit(txn);
+			/* each write reads a few pages of the map: over thousands
+			 * of commits, the whole file */
+			if (rc == 0 && ++s->commits >= WALK_RELEASE / 4)
+				map_release(s);
 		} else {
 			mdb_txn_abort(txn);
 			if (rc == TXN_NOCHANGE)

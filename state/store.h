@@ -87,6 +87,22 @@ typedef int (*store_keep_fn)(void *arg, int64_t id, int64_t start, const struct 
 enum mc_err store_load_window_where(struct store *s, int64_t from, int64_t to, store_keep_fn keep,
     void *arg, struct record_list *out, struct err *e);
 
+/* Walks that hold one record at a time, in increasing id order from
+ * conference id from (included): fn(arg, ...) is called for each and
+ * returns 0 to go on, anything else to stop the walk there (MC_OK).
+ * What fn is given is freed when it returns.  The pages of the file the
+ * walk read are given back to the kernel as it goes (the file's map would
+ * otherwise count whole in the process's memory).
+ * store_walk: every stored conference, event and message data.
+ * store_walk_messages: the message data only, of the conferences that
+ * have some (their events are not decoded). */
+typedef int (*store_walk_fn)(void *arg, const struct record *r);
+typedef int (*store_walk_msg_fn)(void *arg, int64_t id, const struct message *m);
+enum mc_err store_walk(struct store *s, int64_t from, store_walk_fn fn, void *arg,
+    struct err *e);
+enum mc_err store_walk_messages(struct store *s, int64_t from, store_walk_msg_fn fn, void *arg,
+    struct err *e);
+
 /* The conference with this id: MC_OK and *out filled (caller frees
  * out->ev with event_free), or MC_ERR_NOTFOUND. */
 enum mc_err store_get(struct store *s, int64_t id, struct record *out, struct err *e);

@@ -19,6 +19,8 @@ struct store {
 	int64_t schema_found;  /* the version the file records, 0 = none read */
 	_Atomic int faulted; /* LMDB faulted in it: never used again; set
 	                        after the guard's turn, read before it    */
+	unsigned commits;   /* write transactions since the map was given
+	                       back (written within the guard's turn)     */
 };
 
 /* What a transaction step returns beyond LMDB's codes (which are >= 0 or

@@ -253,6 +253,36 @@ find_want(const struct tcase *tc, int64_t id)
 	return NULL;
 }
 
+/* The stored record of id in prev, or NULL. */
+static const struct record *
+stored_of(const struct record_list *prev, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; prev != NULL && i < prev->n; i++)
+		if (prev->v[i].ev.id == id)
+			return &prev->v[i];
+	return NULL;
+}
+
+/* What step i of plan stores, with its reason, as apply makes them from
+ * the snapshot prev (nothing applied yet). */
+struct view {
+	struct diff_step s;
+	struct record rec;
+	char reason[96];
+};
+
+static void
+view_of(const struct diff_plan *plan, size_t i, const struct record_list *prev, struct view *v)
+{
+	const struct record *p = stored_of(prev, plan->v[i].id);
+
+	v->s = plan->v[i];
+	diff_step_record(plan, &plan->v[i], p, &v->rec);
+	diff_step_reason(plan, &plan->v[i], p, v->reason, sizeof v->reason);
+}
+
 static void
 run_case(const struct tcase *tc)
 {
@@ -291,22 +321,29 @@ run_case(const struct tcase *tc)
 	diff_compute(want, nw, &prev, NOW, &set, &plan);
 
 	if (plan.n != nx) {
-		for (i = 0; i < plan.n; i++)
+		for (i = 0; i < plan.n; i++) {
+			struct view v;
+
+			view_of(&plan, i, &prev, &v);
 			print_message("  got %s %lld (%s)\n", diff_op_name(plan.v[i].op),
-			    (long long)plan.v[i].rec.ev.id, plan.v[i].reason);
+			    (long long)plan.v[i].id, v.reason);
+			event_free(&v.rec.ev);
+		}
 		fail_msg("%s: %zu steps, expected %zu", tc->what, plan.n, nx);
 	}
 	for (i = 0; i < nx; i++) {
-		const struct diff_step *st = &plan.v[i];
+		struct view v, *st = &v;
 		const struct x_row *x = &tc->x[i];
 		const struct p_row *p = find_prev(tc, x->id);
 		const struct w_row *w = find_want(tc, x->id);
 
-		if (st->op != x->op || st->rec.ev.id != x->id || strcmp(st->reason, x->reason) != 0)
+		view_of(&plan, i, &prev, &v);
+		if (st->s.op != x->op || st->s.id != x->id || st->rec.ev.id != x->id ||
+		    strcmp(st->reason, x->reason) != 0)
 			fail_msg("%s: step %zu is %s %lld (%s), expected %s %lld (%s)", tc->what, i,
-			    diff_op_name(st->op), (long long)st->rec.ev.id, st->reason,
+			    diff_op_name(st->s.op), (long long)st->s.id, st->reason,
 			    diff_op_name(x->op), (long long)x->id, x->reason);
-		switch (st->op) {
+		switch ((enum diff_op)st->s.op) {
 		case DIFF_CREATE:
 			nc++;
 			assert_non_null(w);
@@ -353,6 +390,7 @@ run_case(const struct tcase *tc)
 			assert_string_equal(st->rec.msg.ping_id, "");
 			assert_true(st->rec.msg.ping != PING_SENT);
 		}
+		event_free(&v.rec.ev);
 	}
 	assert_int_equal(plan.ncreate, nc);
 	assert_int_equal(plan.nedit, ne);
@@ -396,12 +434,11 @@ test_converges(void **state)
 		diff_compute(want, 3, &prev, NOW, &set, &plan);
 		if (k == 0) {
 			assert_int_equal(plan.ncreate, 3);
-			assert_int_equal(plan.v[0].rec.ev.id, 3);  /* earliest start first */
+			assert_int_equal(plan.v[0].id, 3);  /* earliest start first */
 			for (i = 0; i < plan.n; i++) {
 				struct record r = { 0 };
 
-				event_copy(&r.ev, &plan.v[i].rec.ev);
-				r.msg = plan.v[i].rec.msg;
+				diff_step_record(&plan, &plan.v[i], NULL, &r);
 				snprintf(r.msg.msg_id, sizeof r.msg.msg_id, "9%zu", i);
 				record_list_push(&prev, &r);
 			}
@@ -416,8 +453,12 @@ test_converges(void **state)
 	assert_int_equal(plan.n, 3);
 	assert_int_equal(plan.ndelete, 0);
 	for (i = 0; i < plan.n; i++) {
+		struct view v;
+
+		view_of(&plan, i, &prev, &v);
 		assert_int_equal(plan.v[i].op, DIFF_KEEP);
-		assert_int_equal(plan.v[i].rec.ev.missing, 1);
+		assert_int_equal(v.rec.ev.missing, 1);
+		event_free(&v.rec.ev);
 	}
 	for (i = 0; i < prev.n; i++)
 		prev.v[i].ev.missing = 1;
@@ -429,6 +470,146 @@ test_converges(void **state)
 	record_list_free(&prev);
 	for (i = 0; i < 3; i++)
 		event_free(&wev[i]);
+}
+
+/* The plan as a merge: stored records given one at a time in id order
+ * (as an LMDB cursor gives them), wanted ones in Moodle's order; wanted
+ * ids before, between and after the stored ones are new; a stored record
+ * out of order is ignored; the steps hold no record, only what names it. */
+static void
+test_merge(void **state)
+{
+	struct event wev[5];
+	struct diff_want want[5];
+	struct record st[4];
+	struct diff_settings set = { .meeting_minutes = MM };
+	struct diff_plan plan;
+	static const int64_t wid[5] = { 9, 1, 5, 12, 5 };
+	static const int64_t sid[4] = { 3, 5, 9, 4 };
+	size_t i, ncreate = 0;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		make_event(&wev[i], wid[i], NOW + 600 * (int64_t)(5 - i), 0, i == 4 ? "dup" : "W");
+		want[i].ev = &wev[i];
+		want[i].route = "";
+		snprintf(want[i].hash, sizeof want[i].hash, "h%zu", i);
+	}
+	for (i = 0; i < 4; i++) {
+		memset(&st[i], 0, sizeof st[i]);
+		make_event(&st[i].ev, sid[i], NOW + 3600, 0, "W");
+		snprintf(st[i].msg.msg_id, sizeof st[i].msg.msg_id, "%lld", (long long)(1000 + sid[i]));
+		snprintf(st[i].msg.hash, sizeof st[i].msg.hash, "h%zu", i == 2 ? (size_t)0 : 9);
+	}
+	diff_begin(&plan, want, 5, NOW, &set);
+	for (i = 0; i < 4; i++)
+		diff_stored(&plan, &st[i]);   /* 4 after 9: out of order, ignored */
+	diff_end(&plan);
+	/* 1, 12 new; 5 edited (the first of the repeated 5 wins: hash h2);
+	 * 9 the same (start differs: a keep); 3 missing once: a keep */
+	for (i = 0; i < plan.n; i++) {
+		const struct diff_step *s = &plan.v[i];
+		const struct diff_want *w = diff_step_want(&plan, s);
+		struct record rec;
+
+		assert_true(s->id != 4);
+		switch (s->id) {
+		case 1:
+		case 12:
+			assert_int_equal(s->op, DIFF_CREATE);
+			assert_non_null(w);
+			assert_int_equal(w->ev->id, s->id);
+			assert_int_equal(s->start, w->ev->start);
+			ncreate++;
+			break;
+		case 5:
+			assert_int_equal(s->op, DIFF_EDIT);
+			assert_int_equal(s->want, 2);
+			diff_step_record(&plan, s, &st[1], &rec);
+			assert_string_equal(rec.msg.hash, "h2");
+			assert_string_equal(rec.msg.msg_id, "1005");
+			assert_string_equal(rec.ev.name, "W");
+			event_free(&rec.ev);
+			break;
+		case 9:
+			assert_int_equal(s->op, DIFF_KEEP);
+			break;
+		case 3:
+			assert_int_equal(s->op, DIFF_KEEP);
+			assert_int_equal(s->want, DIFF_NO_WANT);
+			assert_null(w);
+			assert_int_equal(s->start, NOW + 3600);
+			diff_step_record(&plan, s, &st[0], &rec);
+			assert_int_equal(rec.ev.missing, 1);
+			assert_string_equal(rec.msg.msg_id, "1003");
+			event_free(&rec.ev);
+			break;
+		default:
+			fail_msg("a step for %lld", (long long)s->id);
+		}
+	}
+	assert_int_equal(plan.n, 5);
+	assert_int_equal(ncreate, 2);
+	assert_int_equal(plan.ncreate, 2);
+	assert_int_equal(plan.nedit, 1);
+	/* in order: the keeps, then the edit, then the creates by start */
+	assert_int_equal(plan.v[2].op, DIFF_EDIT);
+	assert_int_equal(plan.v[3].id, 12);
+	assert_int_equal(plan.v[4].id, 1);
+	diff_plan_free(&plan);
+	assert_null(plan.v);
+	for (i = 0; i < 5; i++)
+		event_free(&wev[i]);
+	for (i = 0; i < 4; i++)
+		event_free(&st[i].ev);
+}
+
+/* A new webhook: a keep that forgets the old ids, then a create.  Apply
+ * makes the create's record from the record stored then (the keep
+ * already written): the same as from the snapshot. */
+static void
+test_record_at_apply(void **state)
+{
+	struct event wev;
+	struct diff_want want;
+	struct record prev = { 0 }, kept, a, b;
+	struct diff_settings set = { .meeting_minutes = MM, .webhook_changed = 1 };
+	struct diff_plan plan;
+
+	(void)state;
+	make_event(&wev, 4, NOW + 600, 0, "A");
+	want.ev = &wev;
+	want.route = "";
+	snprintf(want.hash, sizeof want.hash, "hnew");
+	make_event(&prev.ev, 4, NOW + 600, 0, "A");
+	snprintf(prev.msg.msg_id, sizeof prev.msg.msg_id, "1100");
+	snprintf(prev.msg.ping_id, sizeof prev.msg.ping_id, "1200");
+	prev.msg.ping = PING_SENT;
+	snprintf(prev.msg.hash, sizeof prev.msg.hash, "hold");
+	diff_begin(&plan, &want, 1, NOW, &set);
+	diff_stored(&plan, &prev);
+	diff_end(&plan);
+	assert_int_equal(plan.n, 2);
+	assert_int_equal(plan.nforgotten, 1);
+	assert_int_equal(plan.v[0].op, DIFF_KEEP);
+	assert_int_equal(plan.v[1].op, DIFF_CREATE);
+	diff_step_record(&plan, &plan.v[0], &prev, &kept);
+	assert_string_equal(kept.msg.msg_id, "");
+	assert_string_equal(kept.msg.ping_id, "");
+	assert_int_equal(kept.msg.ping, PING_DONE);
+	diff_step_record(&plan, &plan.v[1], &prev, &a);
+	diff_step_record(&plan, &plan.v[1], &kept, &b);
+	assert_string_equal(a.msg.msg_id, b.msg.msg_id);
+	assert_string_equal(a.msg.ping_id, b.msg.ping_id);
+	assert_int_equal(a.msg.ping, b.msg.ping);
+	assert_string_equal(a.msg.hash, "hnew");
+	assert_string_equal(b.msg.hash, "hnew");
+	event_free(&a.ev);
+	event_free(&b.ev);
+	event_free(&kept.ev);
+	event_free(&prev.ev);
+	event_free(&wev);
+	diff_plan_free(&plan);
 }
 
 static void
@@ -446,7 +627,7 @@ int
 main(void)
 {
 	enum { NCASES = sizeof cases / sizeof cases[0] };
-	static struct CMUnitTest tests[NCASES + 2];
+	static struct CMUnitTest tests[NCASES + 4];
 	size_t i;
 
 	/* one test per row of the table, named after it */
@@ -459,5 +640,9 @@ main(void)
 	tests[NCASES].test_func = test_converges;
 	tests[NCASES + 1].name = "op names";
 	tests[NCASES + 1].test_func = test_op_names;
-	return _cmocka_run_group_tests("diff", tests, NCASES + 2, NULL, NULL);
+	tests[NCASES + 2].name = "a merge against stored records in id order";
+	tests[NCASES + 2].test_func = test_merge;
+	tests[NCASES + 3].name = "the record made at apply time";
+	tests[NCASES + 3].test_func = test_record_at_apply;
+	return _cmocka_run_group_tests("diff", tests, NCASES + 4, NULL, NULL);
 }

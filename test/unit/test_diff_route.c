@@ -72,6 +72,21 @@ compute(struct world *w, const char *const *changed, size_t nchanged)
 	diff_compute(w->want, w->nwant, &w->prev, NOW, &s, &w->plan);
 }
 
+/* What step i stores (rec, freed by the caller) and its reason, made
+ * from the snapshot as apply makes them. */
+static void
+view(struct world *w, size_t i, struct record *rec, char *reason)
+{
+	const struct record *p = NULL;
+	size_t k;
+
+	for (k = 0; k < w->prev.n; k++)
+		if (w->prev.v[k].ev.id == w->plan.v[i].id)
+			p = &w->prev.v[k];
+	diff_step_record(&w->plan, &w->plan.v[i], p, rec);
+	diff_step_reason(&w->plan, &w->plan.v[i], p, reason, 96);
+}
+
 static void
 done(struct world *w)
 {
@@ -89,6 +104,8 @@ test_move(void **state)
 {
 	struct world w = { 0 };
 	const struct diff_step *st;
+	struct record rec;
+	char reason[96];
 
 	(void)state;
 	want(&w, 1, "math", "h1");
@@ -96,13 +113,17 @@ test_move(void **state)
 	compute(&w, NULL, 0);
 	assert_int_equal(w.plan.n, 1);
 	st = &w.plan.v[0];
+	view(&w, 0, &rec, reason);
 	assert_int_equal(st->op, DIFF_MOVE);
-	assert_string_equal(st->reason, "its course goes to route math now");
-	assert_string_equal(st->to_route, "math");
+	assert_string_equal(reason, "its course goes to route math now");
+	assert_string_equal(diff_step_want(&w.plan, st)->route, "math");
+	/* the call goes through the old route first */
+	assert_string_equal(st->route, "");
 	/* the old message and reminder, to delete through the old route */
-	assert_string_equal(st->rec.msg.route, "");
-	assert_string_equal(st->rec.msg.msg_id, "1100000000000000001");
-	assert_string_equal(st->rec.msg.ping_id, "1200000000000000001");
+	assert_string_equal(rec.msg.route, "");
+	assert_string_equal(rec.msg.msg_id, "1100000000000000001");
+	assert_string_equal(rec.msg.ping_id, "1200000000000000001");
+	event_free(&rec.ev);
 	assert_int_equal(w.plan.nmove, 1);
 	assert_int_equal(w.plan.ncreate + w.plan.nedit + w.plan.ndelete, 0);
 	done(&w);
@@ -112,8 +133,11 @@ test_move(void **state)
 	compute(&w, NULL, 0);
 	assert_int_equal(w.plan.n, 1);
 	assert_int_equal(w.plan.v[0].op, DIFF_MOVE);
-	assert_string_equal(w.plan.v[0].reason, "its course goes to [discord] now");
-	assert_string_equal(w.plan.v[0].to_route, "");
+	view(&w, 0, &rec, reason);
+	event_free(&rec.ev);
+	assert_string_equal(reason, "its course goes to [discord] now");
+	assert_string_equal(diff_step_want(&w.plan, &w.plan.v[0])->route, "");
+	assert_string_equal(w.plan.v[0].route, "math");
 	done(&w);
 	/* same route, same body: nothing */
 	want(&w, 1, "math", "h1");
@@ -127,7 +151,10 @@ test_move(void **state)
 	compute(&w, NULL, 0);
 	assert_int_equal(w.plan.n, 1);
 	assert_int_equal(w.plan.v[0].op, DIFF_CREATE);
-	assert_string_equal(w.plan.v[0].rec.msg.route, "math");
+	assert_string_equal(w.plan.v[0].route, "math");
+	view(&w, 0, &rec, reason);
+	assert_string_equal(rec.msg.route, "math");
+	event_free(&rec.ev);
 	done(&w);
 }
 
@@ -135,6 +162,8 @@ static void
 test_nowhere(void **state)
 {
 	struct world w = { 0 };
+	struct record rec;
+	char reason[96];
 
 	(void)state;
 	want(&w, 1, NULL, "h1");
@@ -146,18 +175,23 @@ test_nowhere(void **state)
 	assert_int_equal(w.plan.n, 2);
 	/* no call first: 2 forgotten; then 1's message deleted; 3 never posted */
 	assert_int_equal(w.plan.v[0].op, DIFF_FORGET);
-	assert_int_equal(w.plan.v[0].rec.ev.id, 2);
+	assert_int_equal(w.plan.v[0].id, 2);
 	assert_int_equal(w.plan.v[1].op, DIFF_DELETE);
-	assert_int_equal(w.plan.v[1].rec.ev.id, 1);
-	assert_string_equal(w.plan.v[1].reason, "no route takes its course");
-	assert_string_equal(w.plan.v[1].rec.msg.route, "math");
+	assert_int_equal(w.plan.v[1].id, 1);
+	assert_string_equal(w.plan.v[1].route, "math");
+	view(&w, 1, &rec, reason);
+	assert_string_equal(reason, "no route takes its course");
+	assert_string_equal(rec.msg.route, "math");
+	event_free(&rec.ev);
 	done(&w);
 	/* a new one a route takes: created with that route */
 	want(&w, 4, "net", "h1");
 	compute(&w, NULL, 0);
 	assert_int_equal(w.plan.n, 1);
 	assert_int_equal(w.plan.v[0].op, DIFF_CREATE);
-	assert_string_equal(w.plan.v[0].rec.msg.route, "net");
+	view(&w, 0, &rec, reason);
+	assert_string_equal(rec.msg.route, "net");
+	event_free(&rec.ev);
 	done(&w);
 }
 
@@ -177,17 +211,22 @@ test_route_webhook_changed(void **state)
 	assert_int_equal(w.plan.nforgotten, 1);
 	for (i = 0; i < w.plan.n; i++) {
 		const struct diff_step *st = &w.plan.v[i];
+		struct record rec;
+		char reason[96];
 
 		/* [discord]'s conference is untouched */
-		assert_int_equal(st->rec.ev.id, 1);
+		assert_int_equal(st->id, 1);
+		view(&w, i, &rec, reason);
 		if (st->op == DIFF_CREATE) {
 			creates++;
-			assert_string_equal(st->rec.msg.msg_id, "");
-			assert_string_equal(st->rec.msg.ping_id, "");
-			assert_string_equal(st->rec.msg.route, "math");
+			assert_string_equal(rec.msg.msg_id, "");
+			assert_string_equal(rec.msg.ping_id, "");
+			assert_string_equal(rec.msg.route, "math");
 		} else {
 			assert_int_equal(st->op, DIFF_KEEP);
+			assert_string_equal(rec.msg.msg_id, "");
 		}
+		event_free(&rec.ev);
 	}
 	assert_int_equal(creates, 1);
 	done(&w);

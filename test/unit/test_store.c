@@ -755,6 +755,197 @@ test_growth(void **state)
 	store_close(s);
 }
 
+/* What a walk saw. */
+struct seen {
+	int64_t ids[16];
+	char msg[16][32];
+	size_t n, stop_after;
+};
+
+static int
+see_record(void *arg, const struct record *r)
+{
+	struct seen *w = arg;
+
+	assert_true(w->n < 16);
+	w->ids[w->n] = r->ev.id;
+	/* the whole record, decoded */
+	assert_non_null(r->ev.name);
+	snprintf(w->msg[w->n], sizeof w->msg[w->n], "%s", r->msg.msg_id);
+	w->n++;
+	return w->stop_after != 0 && w->n == w->stop_after;
+}
+
+static int
+see_message(void *arg, int64_t id, const struct message *m)
+{
+	struct seen *w = arg;
+
+	assert_true(w->n < 16);
+	w->ids[w->n] = id;
+	snprintf(w->msg[w->n], sizeof w->msg[w->n], "%s", m->msg_id);
+	w->n++;
+	return w->stop_after != 0 && w->n == w->stop_after;
+}
+
+/* Walks go by id (not by start), from an id, and stop when told; the
+ * message walk sees only the conferences that have message data. */
+static void
+test_walk(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->path, STORE_CREATE);
+	struct err e = { 0 };
+	struct seen w = { 0 };
+	static const int64_t by_id[] = { 1, 2, 3, 7, 9 };
+	size_t i;
+
+	put_ok(s, 3, 100, 1);
+	put_ok(s, 9, 50, 2);
+	put_ok(s, 1, 400, 3);
+	put_ok(s, 2, 10, 4);
+	put_ok(s, 7, 200, 5);
+	assert_int_equal(store_walk(s, 0, see_record, &w, &e), MC_OK);
+	assert_int_equal(w.n, 5);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(w.ids[i], by_id[i]);
+	assert_string_equal(w.msg[0], "1100000000000000003");
+	memset(&w, 0, sizeof w);
+	assert_int_equal(store_walk(s, 4, see_record, &w, &e), MC_OK);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.ids[0], 7);
+	assert_int_equal(w.ids[1], 9);
+	memset(&w, 0, sizeof w);
+	w.stop_after = 2;
+	assert_int_equal(store_walk(s, 2, see_record, &w, &e), MC_OK);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.ids[1], 3);
+	memset(&w, 0, sizeof w);
+	assert_int_equal(store_walk(s, 10, see_record, &w, &e), MC_OK);
+	assert_int_equal(w.n, 0);
+
+	/* 7 loses its message data: the message walk skips it */
+	{
+		MDB_txn *txn;
+		unsigned char kb[8];
+		MDB_val k = { 8, kb };
+
+		assert_int_equal(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+		store_key_id(kb, 7);
+		assert_int_equal(mdb_del(txn, s->messages, &k, NULL), 0);
+		assert_int_equal(mdb_txn_commit(txn), 0);
+	}
+	memset(&w, 0, sizeof w);
+	assert_int_equal(store_walk_messages(s, 0, see_message, &w, &e), MC_OK);
+	assert_int_equal(w.n, 4);
+	assert_int_equal(w.ids[2], 3);
+	assert_int_equal(w.ids[3], 9);
+	assert_string_equal(w.msg[3], "1100000000000000002");
+	memset(&w, 0, sizeof w);
+	w.stop_after = 1;
+	assert_int_equal(store_walk_messages(s, 3, see_message, &w, &e), MC_OK);
+	assert_int_equal(w.n, 1);
+	assert_int_equal(w.ids[0], 3);
+	/* the record walk still gives 7, without message data */
+	memset(&w, 0, sizeof w);
+	assert_int_equal(store_walk(s, 7, see_record, &w, &e), MC_OK);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.ids[0], 7);
+	assert_string_equal(w.msg[0], "");
+	store_close(s);
+}
+
+/* KiB of the state file's mapping resident in this process (smaps). */
+static long
+map_resident_kib(const char *path)
+{
+	struct stat sb;
+	char line[512];
+	FILE *fp;
+	long kib = 0;
+	int ours = 0;
+
+	if (stat(path, &sb) != 0)
+		return -1;
+	fp = fopen("/proc/self/smaps", "r");
+	if (fp == NULL)
+		return -1;
+	while (fgets(line, sizeof line, fp) != NULL) {
+		unsigned long lo, hi, off, ino;
+		unsigned maj, min;
+		char perms[8];
+		long v;
+
+		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &lo, &hi, perms, &off, &maj, &min,
+		    &ino) == 7)
+			ours = ino == (unsigned long)sb.st_ino;
+		else if (ours && sscanf(line, "Rss: %ld kB", &v) == 1)
+			kib += v;
+	}
+	fclose(fp);
+	return kib;
+}
+
+static int
+count_record(void *arg, const struct record *r)
+{
+	(void)r;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* A walk over a file of many megabytes, and many commits, leave little of
+ * the file's map counted in the process's memory: the pages read are
+ * given back as the walk goes. */
+static void
+test_walk_gives_pages_back(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = open_ok(f->path, STORE_CREATE);
+	struct record_list l = { 0 };
+	struct record *many = calloc(200, sizeof *many);
+	struct err e = { 0 };
+	struct stat sb;
+	size_t n = 0, i;
+	int64_t id = 1;
+	long kib;
+	int k;
+
+	/* some 8 MB of conferences, written 200 to a transaction */
+	for (k = 0; k < 40; k++) {
+		for (i = 0; i < 200; i++, id++)
+			make_record(&many[i], id, 1000 + id, id);
+		assert_int_equal(store_put_many(s, many, 200, &e), MC_OK);
+		for (i = 0; i < 200; i++)
+			event_free(&many[i].ev);
+	}
+	free(many);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_true(sb.st_size > 4 * 1024 * 1024);
+	kib = map_resident_kib(f->path);
+	if (kib < 0)
+		skip();  /* no /proc: nothing to measure */
+	/* reading it all through the map counts the file (the load keeps
+	 * every record; it is not one of the walks) ... */
+	assert_int_equal(store_load_all(s, &l, &e), MC_OK);
+	assert_int_equal(l.n, 8000);
+	record_list_free(&l);
+	assert_true(map_resident_kib(f->path) > 2048);
+	/* ... a walk leaves little */
+	assert_int_equal(store_walk(s, 0, count_record, &n, &e), MC_OK);
+	assert_int_equal(n, 8000);
+	kib = map_resident_kib(f->path);
+	if (kib > 256)
+		fail_msg("%ld KiB of the map left resident after a walk", kib);
+	/* so do many small commits, each reading a few pages */
+	for (k = 0; k < 1000; k++)
+		put_ok(s, 8001 + k, 500, k);
+	kib = map_resident_kib(f->path);
+	if (kib > 2048)
+		fail_msg("%ld KiB of the map resident after 1000 commits", kib);
+	store_close(s);
+}
+
 /* Another process grows the map while this one has the file open. */
 static void
 test_growth_by_other(void **state)
@@ -1274,6 +1465,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encoding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_gives_pages_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_moves_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_many_and_negative, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
