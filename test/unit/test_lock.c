@@ -2,7 +2,6 @@
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +17,7 @@
 #include <cmocka.h>
 
 #include "lock.h"
+#include "tmpdir.h"
 
 struct fixture {
 	char dir[256];
@@ -26,22 +26,11 @@ struct fixture {
 };
 
 static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
-static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
-	const char *tmp = getenv("TMPDIR");
 
-	snprintf(f->dir, sizeof f->dir, "%s/mclock.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(f->dir) == NULL)
+	if (f == NULL || tmpdir_make(f->dir, sizeof f->dir, "mclock") != 0)
 		return -1;
 	snprintf(f->path, sizeof f->path, "%s/st/state.mdb", f->dir);
 	snprintf(f->sync, sizeof f->sync, "%s.sync.lock", f->path);
@@ -54,7 +43,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -4,7 +4,6 @@
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,77 +23,7 @@
 #include "protocol.h"
 #include "store.h"
 #include "store_internal.h"
-
-struct fixture {
-	char dir[256];
-	char path[300];
-};
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(f->dir, sizeof f->dir, "%s/mcstore.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof f->path, "%s/state.mdb", f->dir);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
-}
-
-/* A record whose every field is set from n. */
-static void
-make_record(struct record *r, int64_t id, int64_t start, int64_t n)
-{
-	char buf[128];
-
-	memset(r, 0, sizeof *r);
-	r->ev.id = id;
-	r->ev.course_id = 100 + n;
-	snprintf(buf, sizeof buf, "RM%lld", (long long)n);
-	r->ev.course_short = strdup(buf);
-	snprintf(buf, sizeof buf, "Réseaux « %lld » \"q\" \\ / ünïcödé", (long long)n);
-	r->ev.course_name = strdup(buf);
-	snprintf(buf, sizeof buf, "Conférence %lld\ttab\nline", (long long)n);
-	r->ev.name = strdup(buf);
-	r->ev.module = strdup("bigbluebuttonbn");
-	r->ev.cmid = 500 + n;
-	snprintf(buf, sizeof buf, "https://moodle.example.edu/mod/bigbluebuttonbn/view.php?id=%lld",
-	    (long long)(500 + n));
-	r->ev.url = strdup(buf);
-	r->ev.site_name = strdup("Université");
-	r->ev.start = start;
-	r->ev.duration = 60 * n;
-	r->ev.missing = n % 3;
-	snprintf(r->msg.msg_id, sizeof r->msg.msg_id, "%lld", 1100000000000000000LL + n);
-	snprintf(r->msg.hash, sizeof r->msg.hash, "%016llx",
-	    0xfedcba9876543210ULL + (unsigned long long)n);
-	if (n % 2)
-		snprintf(r->msg.ping_id, sizeof r->msg.ping_id, "%lld", 1200000000000000000LL + n);
-	r->msg.ping = (enum ping_state)(n % 4);
-	r->msg.ping_at = 1700000000 + n;
-}
+#include "statefix.h"
 
 static void
 assert_record_equal(const struct record *a, const struct record *b)
@@ -116,58 +45,6 @@ assert_record_equal(const struct record *a, const struct record *b)
 	assert_string_equal(a->msg.ping_id, b->msg.ping_id);
 	assert_int_equal(a->msg.ping, b->msg.ping);
 	assert_int_equal(a->msg.ping_at, b->msg.ping_at);
-}
-
-static struct store *
-open_ok(const char *path, int flags)
-{
-	struct store *s = NULL;
-	struct err e = { 0 };
-	enum mc_err rc = store_open(path, flags, &s, &e);
-
-	if (rc != MC_OK)
-		fail_msg("store_open %s: %d %s", path, rc, e.msg);
-	return s;
-}
-
-static void
-put_ok(struct store *s, int64_t id, int64_t start, int64_t n)
-{
-	struct record r;
-	struct err e = { 0 };
-
-	make_record(&r, id, start, n);
-	if (store_put(s, &r, &e) != MC_OK)
-		fail_msg("store_put: %s", e.msg);
-	event_free(&r.ev);
-}
-
-/* Raw LMDB access, as another program (mdb_dump) would see the file. */
-static MDB_env *
-raw_open(const char *path, unsigned flags)
-{
-	MDB_env *env;
-
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
-	assert_int_equal(mdb_env_open(env, path, MDB_NOSUBDIR | flags, 0600), 0);
-	return env;
-}
-
-static size_t
-raw_count(const char *path, const char *db)
-{
-	MDB_env *env = raw_open(path, MDB_RDONLY);
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_stat st;
-
-	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
-	assert_int_equal(mdb_stat(txn, dbi, &st), 0);
-	mdb_txn_abort(txn);
-	mdb_env_close(env);
-	return st.ms_entries;
 }
 
 static void
@@ -1461,29 +1338,29 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_modes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_encoding, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_window, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_walk_gives_pages_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_put_moves_start, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_put_many_and_negative, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_check_site, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_strings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stored_json_forms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lmdb_tools, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_growth, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_growth_by_other, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_schema_newer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_foreign_and_blank, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_damaged_record, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_empty_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rdonly, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sigkill, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_modes, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_roundtrip, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_encoding, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_window, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_walk, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_gives_pages_back, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_put_moves_start, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_put_many_and_negative, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_remove, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_meta, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_check_site, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_strings, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_stored_json_forms, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_lmdb_tools, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_growth, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_growth_by_other, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_schema_newer, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_and_blank, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_damaged, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_record, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_empty_file, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_rdonly, statefix_setup, statefix_teardown),
+		cmocka_unit_test_setup_teardown(test_sigkill, statefix_setup, statefix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
