@@ -682,6 +682,7 @@ sync_apply_calls(struct run *r, struct diff_plan *p, struct err *e)
 		a.lane[i].rcl = r->rcl;
 		a.lane[i].deadline = r->deadline;
 		a.lane[i].stopped = r->stopped;
+		a.lane[i].plan = r->plan;
 	}
 	rc = lanes_run(l, apply_step, &a, e);
 	for (i = 0; i <= nslots; i++)
