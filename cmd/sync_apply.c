@@ -176,11 +176,11 @@ sync_thread(const struct record *rec)
 }
 
 /* Post rec's conference through d (route's look: silent, a forum post)
- * and record it.  In a forum the post opens a thread whose id is the
- * message's. */
+ * and record it; counted as created and told (-v) with reason.  In a
+ * forum the post opens a thread whose id is the message's. */
 enum mc_err
 sync_post_new(struct run *r, struct discord *d, const struct route_config *route, struct record *rec,
-    struct err *e)
+    const char *reason, struct err *e)
 {
 	struct render_opts ro = sync_opts(route);
 	char *body;
@@ -208,6 +208,8 @@ sync_post_new(struct run *r, struct discord *d, const struct route_config *route
 	if (rc != MC_OK)
 		return err_prefix(e, "message %s was posted but not recorded (the next sync "
 		    "posts it again) for '%.*s': ", id, sync_name_cut(rec), sync_name(rec));
+	r->created++;
+	sync_report_done(r->c, "create", &rec->ev, reason);
 	return MC_OK;
 }
 
@@ -217,16 +219,10 @@ create_rec(struct run *r, struct record *rec, const char *reason, struct err *e)
 {
 	const struct route_config *route;
 	struct discord *d = sync_client(r, rec->msg.route, &route, e);
-	enum mc_err rc;
 
 	if (d == NULL)
 		return e->kind;
-	rc = sync_post_new(r, d, route, rec, e);
-	if (rc == MC_OK) {
-		r->created++;
-		sync_report_done(r->c, "create", &rec->ev, reason);
-	}
-	return rc;
+	return sync_post_new(r, d, route, rec, reason, e);
 }
 
 static enum mc_err
@@ -260,12 +256,7 @@ edit_rec(struct run *r, struct record *rec, const char *reason, struct err *e)
 	free(body);
 	if (rc == MC_ERR_NOTFOUND) {
 		/* deleted by someone in Discord: post it anew */
-		rc = sync_post_new(r, d, route, rec, e);
-		if (rc == MC_OK) {
-			r->created++;
-			sync_report_done(r->c, "create", &rec->ev, "its message was deleted in Discord");
-		}
-		return rc;
+		return sync_post_new(r, d, route, rec, "its message was deleted in Discord", e);
 	}
 	if (rc != MC_OK)
 		return err_prefix(e, "editing '%s': ", rec->ev.name);

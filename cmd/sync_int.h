@@ -57,10 +57,10 @@ int sync_name_cut(const struct record *rec);
 const char *sync_thread(const struct record *rec);
 
 /* Post rec's conference through d (route's look: silent, a forum post)
- * and record it.  In a forum the post opens a thread whose id is the
- * message's. */
+ * and record it; counted as created and told (-v) with reason.  In a
+ * forum the post opens a thread whose id is the message's. */
 enum mc_err sync_post_new(struct run *r, struct discord *d, const struct route_config *route,
-    struct record *rec, struct err *e);
+    struct record *rec, const char *reason, struct err *e);
 
 /* The steps without a Discord call.  A new webhook's forgotten ids are
  * written whole (the old ping id goes too); otherwise a ping run's claim

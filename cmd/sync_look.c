@@ -103,12 +103,7 @@ look_one(struct run *r, struct record *rec, struct err *e)
 	if (rc != MC_ERR_NOTFOUND)
 		return rc == MC_OK ? MC_OK : err_prefix(e, "looking up the message of '%.*s': ",
 		    sync_name_cut(rec), sync_name(rec));
-	rc = sync_post_new(r, d, route, rec, e);
-	if (rc == MC_OK) {
-		r->created++;
-		sync_report_done(r->c, "create", &rec->ev, "its message was deleted in Discord");
-	}
-	return rc;
+	return sync_post_new(r, d, route, rec, "its message was deleted in Discord", e);
 }
 
 enum mc_err
