@@ -13,12 +13,7 @@ bats_require_minimum_version 1.5.0
 load common
 load discord_helpers
 load moodle_helpers
-
-PW=Alice-Sekr3t-pw
-MATH_ID=323456789012345678
-MATH_TOKEN=Math-Hook_token.abc
-SCI_ID=423456789012345678
-SCI_TOKEN=Sci-Hook_token.def
+load routes_helpers
 
 # The conferences each route posts, in order of start.
 MATH_TITLES="Lecture 1,Lecture 2,Lecture 3,Lecture 4"
@@ -55,56 +50,9 @@ teardown() { common_teardown; }
 # discord_start RATE: the fake Discord with three webhooks, each its own
 # channel and a bucket of RATE (N/SECONDS), and the config.
 discord_start() {
-	start_discord --rate "$1" --webhook "$MATH_ID/$MATH_TOKEN" --webhook "$SCI_ID/$SCI_TOKEN" \
-	    --hook-channel "$WEBHOOK_ID/111111111111111111" \
-	    --hook-channel "$MATH_ID/333333333333333333" --hook-channel "$SCI_ID/444444444444444444"
-	MATH_URL="http://127.0.0.1:$DISCORD_PORT/api/v10/webhooks/$MATH_ID/$MATH_TOKEN"
-	SCI_URL="http://127.0.0.1:$DISCORD_PORT/api/v10/webhooks/$SCI_ID/$SCI_TOKEN"
-	routes_config MATH1 PHYS2
+	routes_discord_start "$1"
+	routes_config "webhook_url = $WEBHOOK_URL" MATH1 PHYS2
 }
-
-# routes_config MATH_COURSES SCI_COURSES
-routes_config() {
-	write_config "$CFG" <<-EOF
-	[moodle]
-	url = $MOODLE_URL
-	username = alice
-	password = $PW
-
-	[discord]
-	webhook_url = $WEBHOOK_URL
-
-	[route math]
-	courses = $1
-	webhook_url = $MATH_URL
-
-	[route sci]
-	courses = $2
-	webhook_url = $SCI_URL
-
-	[state]
-	path = $STATE
-
-	[http]
-	connect_timeout = 2
-	timeout = 3
-	EOF
-}
-
-msync() {
-	run --separate-stderr "$MOODLECORD" -c "$CFG" "$@" sync
-	echo "sync: status $status"
-	echo "stdout: $output"
-	echo "stderr: $stderr"
-	[[ "$output$stderr" != *"$PW"* ]]
-	[[ "$output$stderr" != *"$WEBHOOK_TOKEN"* ]]
-	[[ "$output$stderr" != *"$MATH_TOKEN"* ]]
-	[[ "$output$stderr" != *"$SCI_TOKEN"* ]]
-}
-
-# The calls that change the channels (a sync also looks up a few standing
-# messages with GETs).
-calls() { discord_log | jq '[.[] | select(.method != "GET")] | length'; }
 
 # posted HOOK_ID: the titles of the posts of that webhook in the log, in
 # the order they were made.
@@ -202,7 +150,7 @@ all_converged() {
 	discord_start 3/0.3
 	msync
 	[ "$status" -eq 0 ]
-	routes_config PHYS2 MATH1
+	routes_config "webhook_url = $WEBHOOK_URL" PHYS2 MATH1
 	n=$(calls)
 	# each move holds the turns of both its routes: the two routes'
 	# moves, the opposite ways, must not wait for each other for ever
